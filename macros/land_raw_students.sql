@@ -1,0 +1,95 @@
+{#- Lands the raw export (`var('raw_csv')`) in raw.student_performance_factors with the engine's
+    own CSV reader: every export column as text, plus the file's row number, the load time and
+    the file name. Rows the reader cannot split into fields are kept too, with `load_error` set,
+    so that staging rejects them with a reason instead of losing them. Runs on build, run and
+    seed only, so `dbt test` and `dbt docs generate` read what was landed last. -#}
+{% macro land_raw_students() -%}
+    {%- if execute and flags.WHICH in ['build', 'run', 'seed'] -%}
+        {%- set path = var('raw_csv') -%}
+        {{ log('Landing ' ~ path ~ ' in raw.student_performance_factors', info=true) }}
+        {{ return(adapter.dispatch('land_raw_students', 'student_performance')(path)) }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{% macro duckdb__land_raw_students(path) -%}
+    {%- set quoted_path = "'" ~ (path | replace("'", "''")) ~ "'" -%}
+    {%- set found = run_query('select count(*) from glob(' ~ quoted_path ~ ')') -%}
+    {%- if found.columns[0].values()[0] == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "Raw file '" ~ path ~ "' was not found; nothing was loaded or replaced."
+            ~ " Pass an existing CSV export as raw_csv.") }}
+    {%- endif -%}
+    {%- set header = run_query(
+        'select line from read_csv(' ~ quoted_path ~ ", header=false, auto_detect=false,"
+        ~ " columns={'line': 'VARCHAR'}, delim='\\x1f', quote='', escape='') limit 1") -%}
+    {%- do check_raw_header(path, header.columns[0].values()[0] if header.rows else '') -%}
+
+    {%- set columns = [] -%}
+    {%- for column in spf_columns() -%}
+        {%- do columns.append("'" ~ raw_column_name(column) ~ "': 'VARCHAR'") -%}
+    {%- endfor -%}
+    {%- set landing_sql -%}
+        create schema if not exists raw;
+
+        {#- ordinality counts parsed rows only; rows the reader rejected are numbered by line -#}
+        create or replace temp table spf_parsed as
+        select *
+        from read_csv(
+            {{ quoted_path }},
+            header = true, auto_detect = false, columns = { {{ columns | join(', ') }} },
+            delim = ',', quote = '"', escape = '"', null_padding = true,
+            ignore_errors = true, store_rejects = true,
+            rejects_table = 'spf_rejects', rejects_scan = 'spf_reject_scans'
+        ) with ordinality;
+
+        create or replace temp table spf_unparsed as
+        select
+            cast(line - 1 as bigint) as source_row_number,
+            row_number() over (order by line) as unparsed_rank,
+            min(csv_line) as raw_line,
+            string_agg(distinct error_type, '; ') as load_error
+        from spf_rejects
+        group by line;
+
+        create or replace table raw.student_performance_factors as
+        select
+            cast(parsed.ordinality + (
+                select count(*) from spf_unparsed
+                where spf_unparsed.source_row_number - spf_unparsed.unparsed_rank
+                    < parsed.ordinality
+            ) as bigint) as source_row_number,
+            {%- for column in spf_columns() %}
+            parsed.{{ raw_column_name(column) }},
+            {%- endfor %}
+            cast(null as varchar) as raw_line,
+            cast(null as varchar) as load_error,
+            cast(current_timestamp as timestamp) as loaded_at,
+            {{ quoted_path }} as source_file
+        from spf_parsed as parsed
+        union all
+        select
+            source_row_number,
+            {%- for column in spf_columns() %}
+            cast(null as varchar),
+            {%- endfor %}
+            raw_line,
+            lower(replace(load_error, '_', ' ')),
+            cast(current_timestamp as timestamp),
+            {{ quoted_path }}
+        from spf_unparsed;
+
+        drop table spf_parsed;
+        drop table spf_unparsed;
+        drop table spf_rejects;
+        drop table spf_reject_scans
+    {%- endset -%}
+    {{ return(landing_sql) }}
+{%- endmacro %}
+
+
+{% macro default__land_raw_students(path) -%}
+    {{ exceptions.raise_compiler_error(
+        "No landing is defined for the '" ~ target.type ~ "' adapter.") }}
+{%- endmacro %}

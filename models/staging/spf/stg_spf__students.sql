@@ -1,0 +1,99 @@
+{#- One row per raw row: names in snake_case, values trimmed, categories in canonical case,
+    numbers typed, and every check of spf_columns() applied. `rejection_reasons` is null for
+    rows that pass; intermediate models keep those, rpt_rejected_rows shows the rest. -#}
+with
+
+source as (
+    select * from {{ source('spf', 'student_performance_factors') }}
+),
+
+cleaned as (
+    select
+        cast(source_row_number as {{ dbt.type_bigint() }}) as source_row_number,
+        raw_line,
+        load_error,
+        loaded_at,
+        source_file,
+        {%- for column in spf_columns() %}
+        {{ clean_text(raw_column_name(column)) }} as {{ column.name }}_text,
+        {%- endfor %}
+        coalesce(raw_line, concat_ws(','
+            {%- for column in spf_columns() %}
+            , coalesce({{ raw_column_name(column) }}, '')
+            {%- endfor %}
+        )) as raw_record
+    from source
+),
+
+typed as (
+    select
+        *,
+        {%- for column in spf_columns() %}
+        {%- set text = column.name ~ '_text' %}
+        {%- if column.kind == 'category' %}
+        {{ normalise_category(column, text) }} as {{ column.name }}
+        {%- else %}
+        {{ parse_number(column, text) }} as {{ column.name }}
+        {%- endif %}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from cleaned
+),
+
+checked as (
+    select
+        *,
+        {{ rejection_reasons() }} as rejection_reasons,
+        {#- a content key survives a re-sorted export; the ordinal separates identical rows -#}
+        row_number() over (
+            partition by raw_record order by source_row_number
+        ) as duplicate_ordinal
+    from typed
+),
+
+final as (
+    select
+        -- ids
+        {{ dbt.hash(dbt.concat([
+            'raw_record', "'|'", 'cast(duplicate_ordinal as ' ~ dbt.type_string() ~ ')'
+        ])) }} as student_key,
+        source_row_number,
+
+        -- numerics
+        hours_studied,
+        attendance_pct,
+        sleep_hours,
+        previous_score,
+        tutoring_sessions,
+        physical_activity_hours,
+        exam_score,
+
+        -- categories
+        parental_involvement,
+        access_to_resources,
+        extracurricular_activities,
+        motivation_level,
+        internet_access,
+        family_income,
+        teacher_quality,
+        school_type,
+        peer_influence,
+        learning_disabilities,
+        parental_education_level,
+        distance_from_home,
+        gender,
+
+        -- booleans
+        {%- for column in spf_columns() if column.nullable %}
+        {{ column.name }} is null as is_{{ column.name }}_missing,
+        {%- endfor %}
+        rejection_reasons is null as is_accepted,
+
+        -- validation and lineage
+        rejection_reasons,
+        raw_record,
+        source_file,
+        loaded_at
+    from checked
+)
+
+select * from final

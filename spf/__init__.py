@@ -1,0 +1,1 @@
+"""Tooling for the student-performance warehouse: sample data, landing checks, the main job."""
