@@ -1,0 +1,48 @@
+# The two commands a new user needs: `make run` (the main job) and `make test` (the suite).
+# Both create .venv and install the project into it when needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+TARGET ?= duckdb
+RAW_CSV ?=
+DOCS_PORT ?= 8080
+
+export SPF_TARGET := $(TARGET)
+export MLFLOW_DISABLE_TELEMETRY := true
+export DO_NOT_TRACK := 1
+export PYTHONUNBUFFERED := 1
+
+.PHONY: install run test lint docs app report sample clean
+
+$(BIN)/.installed: pyproject.toml
+	@echo "==> Creating $(VENV) and installing the project (first run only, about 2 minutes)"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet --editable '.[dev,app,spark]'
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/python -m spf run --target $(TARGET) $(if $(RAW_CSV),--raw-csv "$(RAW_CSV)")
+
+test: install
+	$(BIN)/python -m pytest
+	$(MAKE) --no-print-directory lint
+
+lint: install
+	$(BIN)/ruff check spf ml tests
+	$(BIN)/ruff format --check spf ml tests
+	$(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}' --quiet
+	$(BIN)/sqlfluff lint models macros tests/generic analyses
+
+docs: install
+	$(BIN)/dbt docs generate --static
+	@echo "==> Single-file docs: target/static_index.html; serving on http://localhost:$(DOCS_PORT)"
+	$(BIN)/dbt docs serve --port $(DOCS_PORT) --no-browser
+
+sample: install
+	$(BIN)/python -m spf.sample --output seeds/student_performance_factors.csv
+
+clean:
+	rm -rf target logs warehouse reports .spark mlflow.db mlruns

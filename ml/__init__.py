@@ -1,0 +1,1 @@
+"""Exam-score models trained on marts.ml_exam_score_features."""

@@ -1,0 +1,5 @@
+import sys
+
+from spf.main import main
+
+sys.exit(main())
