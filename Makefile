@@ -34,7 +34,7 @@ lint: install
 	$(BIN)/ruff check spf ml tests
 	$(BIN)/ruff format --check spf ml tests
 	$(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}' --quiet
-	$(BIN)/sqlfluff lint models macros tests/generic analyses
+	$(BIN)/sqlfluff lint models tests/*.sql analyses
 
 docs: install
 	$(BIN)/dbt docs generate --static

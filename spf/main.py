@@ -1,7 +1,7 @@
 """The main job: land the raw export, build and test the warehouse, train, write the docs.
 
-    python -m spf run [--raw-csv PATH] [--target duckdb|postgres] [--skip-ml] [--skip-docs]
-    python -m spf summary [--target ...]
+python -m spf run [--raw-csv PATH] [--target duckdb|postgres] [--skip-ml] [--skip-docs]
+python -m spf summary [--target ...]
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ def print_summary(target: str | None) -> None:
     print("\n== Summary ==")
     print(f"raw file        {counts['source_file']}")
     print(
-        f"rows            received {counts['rows_received']:,}  accepted {counts['rows_accepted']:,}"
+        f"rows            received {counts['rows_received']:,}"
+        f"  accepted {counts['rows_accepted']:,}"
         f"  rejected {counts['rows_rejected']:,}"
         f"  ({'reconciled' if counts['is_reconciled'] else 'NOT RECONCILED'})"
     )

@@ -37,12 +37,18 @@ CATEGORIES: dict[str, tuple[list[str], list[float], list[float]]] = {
     "Peer_Influence": (["Negative", "Neutral", "Positive"], [0.208, 0.392, 0.400], [0, 0.52, 1.02]),
     "Learning_Disabilities": (["No", "Yes"], [0.895, 0.105], [0, -0.86]),
     "Parental_Education_Level": (
-        ["High School", "College", "Postgraduate"], [0.493, 0.304, 0.203], [-0.47, 0, 0.51]
+        ["High School", "College", "Postgraduate"],
+        [0.493, 0.304, 0.203],
+        [-0.47, 0, 0.51],
     ),
     "Distance_from_Home": (["Near", "Moderate", "Far"], [0.594, 0.306, 0.100], [0.88, 0.35, 0]),
     "Gender": (["Male", "Female"], [0.577, 0.423], [-0.04, 0]),
 }
-MISSING_SHARE = {"Teacher_Quality": 0.012, "Parental_Education_Level": 0.014, "Distance_from_Home": 0.010}
+MISSING_SHARE = {
+    "Teacher_Quality": 0.012,
+    "Parental_Education_Level": 0.014,
+    "Distance_from_Home": 0.010,
+}
 ANOMALY_SHARE = 0.0076  # scores 12-30 points above what the factors explain
 INTERCEPT = 41.8
 NOISE_SD = 0.35

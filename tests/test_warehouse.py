@@ -45,8 +45,9 @@ def test_sample_kpis_match_an_independent_computation(sample_warehouse: Build) -
         "avg_sleep_hours": accepted["Sleep_Hours"].mean(),
         "avg_hours_studied": accepted["Hours_Studied"].mean(),
         "avg_physical_activity_hours": accepted["Physical_Activity"].mean(),
-        "extracurricular_participation_pct": 100 * (accepted["Extracurricular_Activities"] == "Yes").mean(),
-    }  # fmt: skip
+        "extracurricular_participation_pct": 100
+        * (accepted["Extracurricular_Activities"] == "Yes").mean(),
+    }
     for column, value in expected.items():
         assert kpis[column] == pytest.approx(value, abs=1e-9), column
 
@@ -69,9 +70,10 @@ def test_star_schema_fact_refers_to_dimension(sample_warehouse: Build) -> None:
     )
     assert orphans["n"].iloc[0] == 0
     features = sample_warehouse.query("select * from marts.ml_exam_score_features")
-    assert len(features) == sample_warehouse.query("select count(*) as n from marts.dim_students")[
-        "n"
-    ].iloc[0]
+    assert (
+        len(features)
+        == sample_warehouse.query("select count(*) as n from marts.dim_students")["n"].iloc[0]
+    )
     assert features["student_key"].is_unique
 
 
@@ -114,7 +116,9 @@ def test_wrong_header_leaves_the_warehouse_unchanged(warehouse_then_wrong_file) 
     # the file was rebuilt by the refused run's attempt only if something was replaced
     after = refused.query("select * from marts.rpt_load_reconciliation")
     pd.testing.assert_frame_equal(before, after)
-    raw = refused.query("select count(*) as n, max(source_file) as f from raw.student_performance_factors")
+    raw = refused.query(
+        "select count(*) as n, max(source_file) as f from raw.student_performance_factors"
+    )
     assert raw["n"].iloc[0] == len(sample_rows()) - 1
     assert raw["f"].iloc[0].endswith("student_performance_factors.csv")
 

@@ -20,7 +20,7 @@ features as (
         tutoring_sessions,
         physical_activity_hours,
         exam_score,
-        {#- a tutoring session counted as one hour of study -#}
+        -- a tutoring session counted as one hour of study
         hours_studied + tutoring_sessions as total_study_hours,
         exam_score - previous_score as score_change,
         {{ attendance_band('attendance_pct') }} as attendance_band,
@@ -29,23 +29,24 @@ features as (
     from students
 ),
 
-{#- one row of statistics, joined once -#}
+-- one row of statistics, joined once (cheaper than a window over every row)
 feature_stats as (
     select
         {%- for name in standardised %}
         avg({{ name }}) as {{ name }}_mean,
-        stddev_samp({{ name }}) as {{ name }}_sd{{ ',' if not loop.last }}
+        stddev_samp({{ name }}) as {{ name }}_sd,
         {%- endfor %}
+        count(*) as student_count
     from features
 ),
 
 standardised as (
     select
-        features.*,
         {%- for name in standardised %}
         (features.{{ name }} - feature_stats.{{ name }}_mean)
-            / nullif(feature_stats.{{ name }}_sd, 0) as {{ name }}_z{{ ',' if not loop.last }}
+        / nullif(feature_stats.{{ name }}_sd, 0) as {{ name }}_z,
         {%- endfor %}
+        features.*
     from features
     cross join feature_stats
 )

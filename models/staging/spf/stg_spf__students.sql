@@ -17,25 +17,29 @@ cleaned as (
         {%- for column in spf_columns() %}
         {{ clean_text(raw_column_name(column)) }} as {{ column.name }}_text,
         {%- endfor %}
-        coalesce(raw_line, concat_ws(','
-            {%- for column in spf_columns() %}
-            , coalesce({{ raw_column_name(column) }}, '')
-            {%- endfor %}
-        )) as raw_record
+        coalesce(
+            raw_line,
+            concat_ws(
+                ',',
+                {%- for column in spf_columns() %}
+                coalesce({{ raw_column_name(column) }}, ''){{ ',' if not loop.last }}
+                {%- endfor %}
+            )
+        ) as raw_record
     from source
 ),
 
 typed as (
     select
-        *,
         {%- for column in spf_columns() %}
         {%- set text = column.name ~ '_text' %}
         {%- if column.kind == 'category' %}
-        {{ normalise_category(column, text) }} as {{ column.name }}
+        {{ normalise_category(column, text) }} as {{ column.name }},
         {%- else %}
-        {{ parse_number(column, text) }} as {{ column.name }}
-        {%- endif %}{{ ',' if not loop.last }}
+        {{ parse_number(column, text) }} as {{ column.name }},
+        {%- endif %}
         {%- endfor %}
+        cleaned.*
     from cleaned
 ),
 
@@ -43,7 +47,7 @@ checked as (
     select
         *,
         {{ rejection_reasons() }} as rejection_reasons,
-        {#- a content key survives a re-sorted export; the ordinal separates identical rows -#}
+        -- a content key survives a re-sorted export; the ordinal separates identical rows
         row_number() over (
             partition by raw_record order by source_row_number
         ) as duplicate_ordinal
