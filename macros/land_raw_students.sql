@@ -93,3 +93,19 @@
     {{ exceptions.raise_compiler_error(
         "No landing is defined for the '" ~ target.type ~ "' adapter.") }}
 {%- endmacro %}
+
+
+{#- Postgres cannot read a client's file from SQL: `python -m spf land` (run by `make run`)
+    copies it in with COPY ... FROM STDIN first. Here we only check that it did. -#}
+{% macro postgres__land_raw_students(path) -%}
+    {%- set landed = run_query(
+        "select count(*) from information_schema.tables"
+        ~ " where table_schema = 'raw' and table_name = 'student_performance_factors'") -%}
+    {%- if landed.columns[0].values()[0] == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "raw.student_performance_factors does not exist in this Postgres database. On Postgres"
+            ~ " the raw file is loaded with COPY by `python -m spf land --target "
+            ~ target.name ~ " --raw-csv FILE` (`make run TARGET=postgres` does it for you).") }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}

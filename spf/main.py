@@ -12,9 +12,13 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg2
+
 from spf.dbt import DbtCommandFailed, run_dbt
-from spf.profile import PROJECT_ROOT, ConfigurationError
+from spf.profile import PROJECT_ROOT, ConfigurationError, target_settings
 from spf.warehouse import open_warehouse
+
+SAMPLE_CSV = "seeds/student_performance_factors.csv"
 
 DOCS_DIR = PROJECT_ROOT / "target"
 KPI_LABELS = {
@@ -71,10 +75,30 @@ def print_summary(target: str | None) -> None:
         print(f"docs            {static_docs}  (or `make docs` to serve them)")
 
 
+def land(raw_csv: str | None, target: str | None) -> None:
+    """Prepare the target and land the raw file where the engine cannot read it itself."""
+    settings = target_settings(target)
+    if settings["type"] != "postgres":
+        return  # DuckDB and Spark read the file in dbt's on-run-start hook
+    from spf.landing import land_postgres
+    from spf.postgres import ensure_bi_reader, ensure_database
+
+    if ensure_database(settings):
+        print(f"created database {settings['dbname']}")
+    path = Path(raw_csv or SAMPLE_CSV).resolve()
+    with open_warehouse(target) as warehouse:
+        started = time.perf_counter()
+        rows = land_postgres(warehouse.connect(), path)
+        print(f"landed {rows:,} rows of {path} with COPY in {time.perf_counter() - started:.1f}s")
+        ensure_bi_reader(warehouse.connect())
+
+
 def run(raw_csv: str | None, target: str | None, skip_ml: bool, skip_docs: bool) -> None:
-    steps = Steps(total=2 + (0 if skip_ml else 2) + (0 if skip_docs else 1))
-    source = raw_csv or "the shipped sample (seeds/student_performance_factors.csv)"
-    steps.start(f"Landing {source} and building the warehouse: dbt build (seeds, models, tests)")
+    steps = Steps(total=3 + (0 if skip_ml else 2) + (0 if skip_docs else 1))
+    source = raw_csv or f"the shipped sample ({SAMPLE_CSV})"
+    steps.start(f"Landing {source} (engine: {target_settings(target)['type']})")
+    land(raw_csv, target)
+    steps.start("Building the warehouse: dbt build (models and tests)")
     run_dbt(["build", "--exclude", "tag:ml_outputs"], raw_csv=raw_csv, target=target)
     if not skip_ml:
         from ml.train import train
@@ -100,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--skip-docs", action="store_true", help="do not write the docs")
     summary_parser = commands.add_parser("summary", help="print the summary of the last build")
     summary_parser.add_argument("--target", help="dbt target (default: SPF_TARGET or duckdb)")
+    land_parser = commands.add_parser("land", help="land the raw file only (Postgres: COPY)")
+    land_parser.add_argument("--raw-csv", help="your own export (default: the shipped sample)")
+    land_parser.add_argument("--target", help="dbt target (default: SPF_TARGET or duckdb)")
     args = parser.parse_args(argv)
 
     os.chdir(PROJECT_ROOT)
@@ -108,9 +135,14 @@ def main(argv: list[str] | None = None) -> int:
             if args.raw_csv and not Path(args.raw_csv).is_file():
                 raise ConfigurationError(f"Raw file '{args.raw_csv}' was not found")
             run(args.raw_csv, args.target, args.skip_ml, args.skip_docs)
+        elif args.command == "land":
+            land(args.raw_csv, args.target)
         else:
             print_summary(args.target)
-    except (DbtCommandFailed, ConfigurationError) as error:
+    except (DbtCommandFailed, ConfigurationError, OSError) as error:
         print(f"\nerror: {error}", file=sys.stderr)
+        return 1
+    except psycopg2.OperationalError as error:
+        print(f"\nerror: cannot reach the Postgres warehouse: {error}".rstrip(), file=sys.stderr)
         return 1
     return 0

@@ -29,10 +29,21 @@ def _env_var(name: str, default: str | None = None) -> str:
     return default
 
 
+def _as_number(value: str) -> int | float:
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _as_bool(value: str) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes"}
+
+
 def load_profile(profiles_dir: Path | None = None) -> dict[str, Any]:
     """The rendered `student_performance` profile: {'target': name, 'outputs': {...}}."""
     path = (profiles_dir or Path(os.environ.get("DBT_PROFILES_DIR", PROJECT_ROOT))) / "profiles.yml"
-    template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(path.read_text())
+    environment = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    environment.filters.update(as_number=_as_number, as_bool=_as_bool, as_text=str)
+    template = environment.from_string(path.read_text())
     rendered = yaml.safe_load(template.render(env_var=_env_var))
     return rendered[PROFILE_NAME]
 

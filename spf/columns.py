@@ -1,0 +1,37 @@
+"""The export's columns, read from their one definition: `vars.spf_columns` in dbt_project.yml."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import yaml
+
+from spf.profile import PROJECT_ROOT
+
+
+@cache
+def spf_columns() -> list[dict]:
+    project = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())
+    return project["vars"]["spf_columns"]
+
+
+def raw_header() -> list[str]:
+    """The export's header names, in order."""
+    return [column["raw"] for column in spf_columns()]
+
+
+def header_problem(path: str, found: list[str]) -> str | None:
+    """The same message as macros/check_raw_header.sql when `found` is not the export's header."""
+    expected = raw_header()
+    names = [name.replace('"', "").replace("\ufeff", "").strip() for name in found]
+    missing = [name for name in expected if name not in names]
+    unexpected = [name for name in names if name and name not in expected]
+    if not missing and not unexpected:
+        return None
+    return (
+        f"Raw file '{path}' is not a Student Performance Factors export;"
+        " nothing was loaded or replaced.\n"
+        f"  missing columns:    {', '.join(missing) or '(none)'}\n"
+        f"  unexpected columns: {', '.join(unexpected) or '(none)'}\n"
+        f"  expected header:    {','.join(expected)}"
+    )

@@ -1,0 +1,105 @@
+"""Land a raw export in Postgres with COPY ... FROM STDIN (DuckDB and Spark read the file
+themselves in the `land_raw_students` macro; Postgres cannot read a client's file from SQL).
+
+The table it writes is the same as the macro's on the other engines: every export column as
+text, `source_row_number`, `raw_line`/`load_error` for rows that cannot be split into the
+export's fields, `loaded_at` and `source_file`. It is built beside the old one and swapped in
+one transaction, so a refused or failed load leaves the warehouse as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from spf.columns import header_problem, raw_header
+from spf.profile import ConfigurationError
+
+RAW_TABLE = "raw.student_performance_factors"
+BATCH_ROWS = 50_000
+
+
+class RawFileRefused(ConfigurationError):
+    """The raw file is missing or is not the export; nothing was replaced."""
+
+
+def _rows(path: Path) -> Iterator[tuple[int, list[str | None], str | None, str | None]]:
+    """(row number, the export's fields in header order, raw line, load error) per data row."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, [])
+        problem = header_problem(str(path), header)
+        if problem:
+            raise RawFileRefused(problem)
+        names = [name.strip().strip('"') for name in header]
+        order = [names.index(name) for name in raw_header()]
+        number = 0
+        for fields in reader:
+            if not fields:
+                continue
+            number += 1
+            if len(fields) > len(names):
+                yield number, [None] * len(order), ",".join(fields), "too many columns"
+                continue
+            padded = fields + [""] * (len(names) - len(fields))
+            yield number, [padded[i] if padded[i] != "" else None for i in order], None, None
+
+
+def land_postgres(connection, path: Path) -> int:
+    """COPY the export at `path` into raw.student_performance_factors; return rows landed."""
+    if not path.is_file():
+        raise RawFileRefused(f"Raw file '{path}' was not found; nothing was loaded or replaced.")
+    columns = [name.lower() for name in raw_header()]
+    all_columns = ["source_row_number", *columns, "raw_line", "load_error"]
+    landing = "raw.student_performance_factors__landing"
+    loaded_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
+    rows = _rows(path)
+    try:
+        first = next(rows, None)  # reads the header: a wrong file fails before any SQL runs
+    except UnicodeDecodeError as error:
+        raise RawFileRefused(f"Raw file '{path}' is not UTF-8 text ({error.reason}).") from None
+    landed = 0
+    with connection:  # one transaction: the old table stays until the new one is complete
+        with connection.cursor() as cursor:
+            cursor.execute("create schema if not exists raw")
+            cursor.execute(f"drop table if exists {landing}")
+            definitions = ", ".join(f"{name} text" for name in all_columns[1:])
+            cursor.execute(
+                f"create table {landing} (source_row_number bigint, {definitions},"
+                " loaded_at timestamp default %s, source_file text default %s)",
+                (loaded_at, str(path)),
+            )
+            batch = [] if first is None else [first]
+            for row in _decoded(rows, path):
+                batch.append(row)
+                if len(batch) >= BATCH_ROWS:
+                    landed += _copy(cursor, landing, all_columns, batch)
+                    batch = []
+            landed += _copy(cursor, landing, all_columns, batch)
+            cursor.execute(f"drop table if exists {RAW_TABLE} cascade")
+            cursor.execute(f"alter table {landing} rename to student_performance_factors")
+    return landed
+
+
+def _decoded(rows: Iterator, path: Path) -> Iterator:
+    try:
+        yield from rows
+    except UnicodeDecodeError as error:
+        raise RawFileRefused(f"Raw file '{path}' is not UTF-8 text ({error.reason}).") from None
+
+
+def _copy(cursor, table: str, columns: list[str], batch: list) -> int:
+    if not batch:
+        return 0
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for number, fields, raw_line, load_error in batch:
+        writer.writerow([number, *fields, raw_line, load_error])
+    buffer.seek(0)
+    cursor.copy_expert(
+        f"copy {table} ({', '.join(columns)}) from stdin with (format csv, null '')", buffer
+    )
+    return len(batch)

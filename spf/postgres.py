@@ -1,0 +1,49 @@
+"""Postgres set-up the project does for itself: the database and the read-only BI role.
+
+Done in Python, not in dbt hooks, so that the BI password (SPF_BI_PASSWORD) never appears in
+compiled SQL or dbt's logs.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import psycopg2
+from psycopg2 import sql
+
+BI_ROLE = "bi_reader"
+
+
+def ensure_database(settings: dict[str, Any]) -> bool:
+    """Create the target's database if it is missing; True when it was created."""
+    connection = psycopg2.connect(
+        host=settings["host"], port=settings["port"], user=settings["user"],
+        password=settings.get("password") or None, dbname="postgres",
+    )  # fmt: skip
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("select 1 from pg_database where datname = %s", (settings["dbname"],))
+            if cursor.fetchone():
+                return False
+            cursor.execute(sql.SQL("create database {}").format(sql.Identifier(settings["dbname"])))
+            return True
+    finally:
+        connection.close()
+
+
+def ensure_bi_reader(connection) -> None:
+    """Create the `bi_reader` login role if absent; set its password from SPF_BI_PASSWORD.
+
+    Its rights are dbt's business: `grants` on the marts and usage on schema marts only.
+    """
+    password = os.environ.get("SPF_BI_PASSWORD")
+    with connection.cursor() as cursor:
+        cursor.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,))
+        if not cursor.fetchone():
+            cursor.execute(sql.SQL("create role {} login").format(sql.Identifier(BI_ROLE)))
+        if password:
+            cursor.execute(
+                sql.SQL("alter role {} password %s").format(sql.Identifier(BI_ROLE)), (password,)
+            )
