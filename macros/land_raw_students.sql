@@ -24,10 +24,12 @@
     {%- set header = run_query(
         'select line from read_csv(' ~ quoted_path ~ ", header=false, auto_detect=false,"
         ~ " columns={'line': 'VARCHAR'}, delim='\\x1f', quote='', escape='') limit 1") -%}
-    {%- do check_raw_header(path, header.columns[0].values()[0] if header.rows else '') -%}
+    {%- set header_line = header.columns[0].values()[0] if header.rows else '' -%}
+    {%- set present = check_raw_header(path, header_line) -%}
 
+    {#- a file being scored may leave out the target: it is landed as null -#}
     {%- set columns = [] -%}
-    {%- for column in spf_columns() -%}
+    {%- for column in spf_columns() if column.raw in present -%}
         {%- do columns.append("'" ~ raw_column_name(column) ~ "': 'VARCHAR'") -%}
     {%- endfor -%}
     {%- set landing_sql -%}
@@ -61,7 +63,11 @@
                     < parsed.ordinality
             ) as bigint) as source_row_number,
             {%- for column in spf_columns() %}
+            {%- if column.raw in present %}
             parsed.{{ raw_column_name(column) }},
+            {%- else %}
+            cast(null as varchar) as {{ raw_column_name(column) }},
+            {%- endif %}
             {%- endfor %}
             cast(null as varchar) as raw_line,
             cast(null as varchar) as load_error,
@@ -107,5 +113,45 @@
             ~ " the raw file is loaded with COPY by `python -m spf land --target "
             ~ target.name ~ " --raw-csv FILE` (`make run TARGET=postgres` does it for you).") }}
     {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{#- Spark reads the file with its own CSV reader (a temporary view `using csv`); one statement
+    at a time, since Spark SQL runs no multi-statement scripts. Short rows are padded with
+    nulls, as on DuckDB; rows with more fields than the export are kept with `load_error`. -#}
+{% macro spark__land_raw_students(path) -%}
+    {%- set header = run_query('select value from text.`' ~ path ~ '` limit 1') -%}
+    {%- do check_raw_header(path, header.columns[0].values()[0] if header.rows else '') -%}
+    {%- set columns = [] -%}
+    {%- for column in spf_columns() -%}
+        {%- do columns.append(raw_column_name(column) ~ ' string') -%}
+    {%- endfor -%}
+    {%- set field_count = spf_columns() | length -%}
+    {%- set too_long = "size(split(_corrupt_record, ',')) > " ~ field_count -%}
+    {%- do run_query('create schema if not exists raw') -%}
+    {%- do run_query(
+        'create or replace temporary view spf_raw_csv (' ~ columns | join(', ')
+        ~ ", _corrupt_record string) using csv options (path '" ~ path ~ "', header 'true',"
+        ~ " mode 'PERMISSIVE', columnNameOfCorruptRecord '_corrupt_record')") -%}
+    {%- do run_query('drop table if exists raw.student_performance_factors__landing') -%}
+    {%- set landing_sql -%}
+        create table raw.student_performance_factors__landing using parquet as
+        select
+            row_number() over (order by monotonically_increasing_id()) as source_row_number,
+            {%- for column in spf_columns() %}
+            case when {{ too_long }} then null else {{ raw_column_name(column) }} end
+                as {{ raw_column_name(column) }},
+            {%- endfor %}
+            case when {{ too_long }} then _corrupt_record end as raw_line,
+            case when {{ too_long }} then 'too many columns' end as load_error,
+            current_timestamp() as loaded_at,
+            '{{ path }}' as source_file
+        from spf_raw_csv
+    {%- endset -%}
+    {%- do run_query(landing_sql) -%}
+    {%- do run_query('drop table if exists raw.student_performance_factors') -%}
+    {%- do run_query('alter table raw.student_performance_factors__landing'
+        ~ ' rename to raw.student_performance_factors') -%}
     {{ return('') }}
 {%- endmacro %}

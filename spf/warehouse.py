@@ -56,20 +56,24 @@ class Warehouse:
                 password=s.get("password") or None, dbname=s["dbname"],
             )  # fmt: skip
             self._connection.autocommit = True
+        elif self.type == "spark":
+            self._connection = spark_session(self.settings)
         else:
             raise ConfigurationError(f"Python access to '{self.type}' targets is not supported")
         return self._connection
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        if self._connection is not None and self.type != "spark":
+            self._connection.close()  # a Spark session is shared with dbt in this process
+        self._connection = None
 
     def query(self, sql: str) -> pd.DataFrame:
         """Run a SELECT and return its rows as a DataFrame."""
         connection = self.connect()
         if self.type == "duckdb":
             return connection.execute(sql).df()
+        if self.type == "spark":
+            return connection.sql(sql).toPandas()
         with connection.cursor() as cursor:
             cursor.execute(sql)
             columns = [d[0] for d in cursor.description]
@@ -77,14 +81,71 @@ class Warehouse:
 
     def execute(self, sql: str) -> None:
         connection = self.connect()
-        if self.type == "duckdb":
-            connection.execute(sql)
+        if self.type in ("duckdb", "spark"):
+            connection.sql(sql) if self.type == "spark" else connection.execute(sql)
         else:
             with connection.cursor() as cursor:
                 cursor.execute(sql)
 
     def read_table(self, schema: str, table: str) -> pd.DataFrame:
         return self.query(f"select * from {schema}.{table}")
+
+    def write_table(
+        self, frame: pd.DataFrame, schema: str, table: str, append: bool = False
+    ) -> None:
+        """Create (or replace, or append to) `schema.table` from a DataFrame."""
+        connection = self.connect()
+        name = f"{schema}.{table}"
+        self.execute(f"create schema if not exists {schema}")
+        if self.type == "duckdb":
+            connection.register("frame_to_write", frame)
+            verb = "insert into" if append else "create or replace table"
+            connection.execute(
+                f"{verb} {name} {'' if append else 'as '}select * from frame_to_write"
+            )
+            connection.unregister("frame_to_write")
+        elif self.type == "spark":
+            data = connection.createDataFrame(frame)
+            data.write.mode("append" if append else "overwrite").saveAsTable(name)
+        else:
+            _write_postgres(connection, frame, name, append)
+
+
+def spark_session(settings: dict[str, Any]) -> Any:
+    """The Spark session of the profile's `server_side_parameters` (dbt's own, in-process)."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.enableHiveSupport()
+    for key, value in settings.get("server_side_parameters", {}).items():
+        builder = builder.config(key, str(value))
+    return builder.getOrCreate()
+
+
+_PG_TYPES = {
+    "i": "bigint",
+    "u": "bigint",
+    "f": "double precision",
+    "b": "boolean",
+    "M": "timestamp",
+}
+
+
+def _write_postgres(connection: Any, frame: pd.DataFrame, name: str, append: bool) -> None:
+    import io
+
+    with connection.cursor() as cursor:
+        if not append:
+            columns = ", ".join(
+                f'"{column}" {_PG_TYPES.get(dtype.kind, "text")}'
+                for column, dtype in frame.dtypes.items()
+            )
+            cursor.execute(f"drop table if exists {name}")
+            cursor.execute(f"create table {name} ({columns})")
+        buffer = io.StringIO()
+        frame.to_csv(buffer, index=False, header=False)
+        buffer.seek(0)
+        quoted = ", ".join(f'"{column}"' for column in frame.columns)
+        cursor.copy_expert(f"copy {name} ({quoted}) from stdin with (format csv)", buffer)
 
 
 @contextmanager

@@ -24,11 +24,14 @@ result_kpis as (
 
 student_kpis as (
     select
-        100.0 * avg(case when has_extracurricular_activities then 1.0 else 0.0 end)
-            as extracurricular_participation_pct,
-        100.0 * avg(case when has_internet_access then 1.0 else 0.0 end)
-            as internet_access_pct,
-        100.0 * avg(case when is_public_school then 1.0 else 0.0 end) as public_school_pct
+        -- integer averages: exact on Postgres, double on DuckDB and Spark (a decimal
+        -- literal such as 1.0 would make Spark round the average)
+        cast(100 * avg(case when has_extracurricular_activities then 1 else 0 end)
+            as {{ type_double() }}) as extracurricular_participation_pct,
+        cast(100 * avg(case when has_internet_access then 1 else 0 end)
+            as {{ type_double() }}) as internet_access_pct,
+        cast(100 * avg(case when is_public_school then 1 else 0 end)
+            as {{ type_double() }}) as public_school_pct
     from students
 ),
 
@@ -42,10 +45,9 @@ summary as (
         result_kpis.avg_physical_activity_hours,
         result_kpis.avg_tutoring_sessions,
         result_kpis.avg_previous_score,
-        cast(student_kpis.extracurricular_participation_pct as {{ type_double() }})
-            as extracurricular_participation_pct,
-        cast(student_kpis.internet_access_pct as {{ type_double() }}) as internet_access_pct,
-        cast(student_kpis.public_school_pct as {{ type_double() }}) as public_school_pct
+        student_kpis.extracurricular_participation_pct,
+        student_kpis.internet_access_pct,
+        student_kpis.public_school_pct
     from result_kpis
     cross join student_kpis
 )
