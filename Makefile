@@ -41,6 +41,13 @@ docs: install
 	@echo "==> Single-file docs: target/static_index.html; serving on http://localhost:$(DOCS_PORT)"
 	$(BIN)/dbt docs serve --port $(DOCS_PORT) --no-browser
 
+app: install
+	$(BIN)/streamlit run app/Home.py --server.headless true --server.address localhost \
+		--browser.gatherUsageStats false --client.toolbarMode minimal
+
+report: install
+	$(BIN)/python -m insights.report
+
 sample: install
 	$(BIN)/python -m spf.sample --output seeds/student_performance_factors.csv
 

@@ -1,13 +1,22 @@
 {#- Fails the run, before anything is replaced, when a raw file's header is not the export's.
-    The message names the file and the missing and unexpected columns. -#}
+    The message names the file and the missing and unexpected columns. Returns the file's
+    column names in the file's order (the landing reads them by name, so a reordered export
+    lands correctly): all of the export's, except that a file being scored may leave out the
+    target (is_optional_when_scoring). -#}
 {% macro check_raw_header(path, header_line) -%}
     {%- set expected = [] -%}
-    {%- for column in spf_columns() -%}{%- do expected.append(column.raw) -%}{%- endfor -%}
+    {%- set required = [] -%}
+    {%- for column in spf_columns() -%}
+        {%- do expected.append(column.raw) -%}
+        {%- if not is_optional_when_scoring(column) -%}
+            {%- do required.append(column.raw) -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- set found = [] -%}
     {%- for name in (header_line or '').split(',') -%}
         {%- do found.append(name | replace('"', '') | replace('\ufeff', '') | trim) -%}
     {%- endfor -%}
-    {%- set missing = expected | reject('in', found) | list -%}
+    {%- set missing = required | reject('in', found) | list -%}
     {%- set unexpected = found | reject('in', expected) | reject('equalto', '') | list -%}
     {%- if missing or unexpected -%}
         {%- set message -%}
@@ -18,4 +27,9 @@ Raw file '{{ path }}' is not a Student Performance Factors export; nothing was l
         {%- endset -%}
         {{ exceptions.raise_compiler_error(message) }}
     {%- endif -%}
+    {%- set names = [] -%}
+    {%- for name in found -%}
+        {%- do names.append(name or 'unnamed_' ~ loop.index) -%}
+    {%- endfor -%}
+    {{ return(names) }}
 {%- endmacro %}

@@ -27,10 +27,10 @@
     {%- set header_line = header.columns[0].values()[0] if header.rows else '' -%}
     {%- set present = check_raw_header(path, header_line) -%}
 
-    {#- a file being scored may leave out the target: it is landed as null -#}
+    {#- declared in the file's own order; a file being scored may leave out the target -#}
     {%- set columns = [] -%}
-    {%- for column in spf_columns() if column.raw in present -%}
-        {%- do columns.append("'" ~ raw_column_name(column) ~ "': 'VARCHAR'") -%}
+    {%- for name in present -%}
+        {%- do columns.append("'" ~ name | lower ~ "': 'VARCHAR'") -%}
     {%- endfor -%}
     {%- set landing_sql -%}
         create schema if not exists raw;
@@ -122,12 +122,13 @@
     nulls, as on DuckDB; rows with more fields than the export are kept with `load_error`. -#}
 {% macro spark__land_raw_students(path) -%}
     {%- set header = run_query('select value from text.`' ~ path ~ '` limit 1') -%}
-    {%- do check_raw_header(path, header.columns[0].values()[0] if header.rows else '') -%}
+    {%- set present = check_raw_header(
+        path, header.columns[0].values()[0] if header.rows else '') -%}
     {%- set columns = [] -%}
-    {%- for column in spf_columns() -%}
-        {%- do columns.append(raw_column_name(column) ~ ' string') -%}
+    {%- for name in present -%}
+        {%- do columns.append(name | lower ~ ' string') -%}
     {%- endfor -%}
-    {%- set field_count = spf_columns() | length -%}
+    {%- set field_count = present | length -%}
     {%- set too_long = "size(split(_corrupt_record, ',')) > " ~ field_count -%}
     {%- do run_query('create schema if not exists raw') -%}
     {%- do run_query(
@@ -140,8 +141,12 @@
         select
             row_number() over (order by monotonically_increasing_id()) as source_row_number,
             {%- for column in spf_columns() %}
+            {%- if column.raw in present %}
             case when {{ too_long }} then null else {{ raw_column_name(column) }} end
                 as {{ raw_column_name(column) }},
+            {%- else %}
+            cast(null as string) as {{ raw_column_name(column) }},
+            {%- endif %}
             {%- endfor %}
             case when {{ too_long }} then _corrupt_record end as raw_line,
             case when {{ too_long }} then 'too many columns' end as load_error,

@@ -180,3 +180,27 @@ def test_bi_reader_cannot_read_outside_the_marts(postgres_database: str, relatio
             cursor.execute(f"select * from {relation} limit 1")
     finally:
         connection.close()
+
+
+def test_postgres_refuses_a_wrong_file_and_keeps_the_raw_table(
+    postgres_database: str, tmp_path: Path
+) -> None:
+    rows = sample_rows()
+    rows[0] = [name for name in rows[0] if name != "Gender"]
+    wrong = write_rows(tmp_path / "no_gender.csv", rows)
+    env = project_env(tmp_path / "unused.duckdb", tmp_path)
+    env.update(SPF_PG_DATABASE=postgres_database, SPF_TARGET="postgres")
+    result = subprocess.run(
+        [sys.executable, "-m", "spf", "land", "--raw-csv", str(wrong)],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "no_gender.csv" in result.stderr and "missing columns:    Gender" in result.stderr
+    assert "Traceback" not in result.stderr
+    with psycopg2.connect(dbname=postgres_database, **PG) as connection:
+        landed = pd.read_sql(
+            "select count(*) as n, max(source_file) as f from raw.student_performance_factors",
+            connection,
+        ).iloc[0]
+    assert landed["n"] == len(sample_rows()) + 5  # the parity file, not the refused one
+    assert landed["f"].endswith("parity.csv")

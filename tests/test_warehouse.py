@@ -222,3 +222,14 @@ def test_real_export_kpis(real_warehouse: Build) -> None:
     kpis = real_warehouse.query("select * from marts.rpt_kpi_summary").iloc[0]
     for column, expected in REAL_KPIS.items():
         assert kpis[column] == pytest.approx(expected, abs=0.01), column
+
+
+def test_reordered_columns_land_by_name(tmp_path: Path, sample_warehouse: Build) -> None:
+    rows = [list(reversed(row)) for row in sample_rows()]
+    path = write_rows(tmp_path / "reordered.csv", rows)
+    build = run_main_job(tmp_path / "warehouse.duckdb", path, "--skip-ml")
+    assert build.result.returncode == 0, build.output
+    pd.testing.assert_frame_equal(
+        build.query("select * from marts.rpt_kpi_summary"),
+        sample_warehouse.query("select * from marts.rpt_kpi_summary"),
+    )

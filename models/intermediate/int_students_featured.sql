@@ -20,6 +20,7 @@ features as (
         tutoring_sessions,
         physical_activity_hours,
         exam_score,
+        loaded_at,
         -- a tutoring session counted as one hour of study
         hours_studied + tutoring_sessions as total_study_hours,
         exam_score - previous_score as score_change,

@@ -19,7 +19,10 @@ results as (
         total_study_hours,
         attendance_pct,
         sleep_hours,
-        physical_activity_hours
+        physical_activity_hours,
+
+        -- timestamps
+        loaded_at
     from featured
 )
 

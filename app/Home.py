@@ -1,0 +1,31 @@
+"""Student performance: the headline KPIs and the verdict on the original analysis's claims.
+
+make app        (streamlit run app/Home.py; reads the marts of the active dbt target)
+"""
+
+import streamlit as st
+
+from insights import sentences
+from insights.dashboard import kpi_tiles, load_snapshot, page_header
+
+page_header("Student performance")
+snapshot = load_snapshot()
+st.caption(f"Target `{snapshot.target_name}` · {snapshot.location}")
+
+kpi_tiles(snapshot)
+st.write(sentences.kpi_sentence(snapshot.kpis))
+
+st.header("The original analysis's claims, checked")
+for _, claim in snapshot.claims.iterrows():
+    show = st.success if claim["is_supported"] else st.warning
+    show(f"**{claim['claim']}**: {claim['verdict']}. {sentences.claim_evidence(claim)}")
+st.caption(
+    "Supported = the difference goes the claimed way and its p-value, adjusted by Holm's method "
+    "for the three claims, is below 0.05. Details: Findings."
+)
+
+counts = snapshot.reconciliation
+st.caption(
+    f"{counts['rows_received']:,} rows received, {counts['rows_accepted']:,} accepted, "
+    f"{counts['rows_rejected']:,} rejected (see Data quality) · landed {counts['loaded_at']}"
+)

@@ -1,0 +1,126 @@
+"""Streamlit building blocks shared by the pages of app/ (the dashboard and prediction app)."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from insights.data import MissingMartsError, Snapshot, read_snapshot
+from insights.findings import Finding
+from insights.report import format_kpi
+from spf.main import KPI_LABELS
+from spf.profile import ConfigurationError
+from spf.warehouse import Warehouse
+
+SAME_AS_OVERALL, DIFFERENT = "within chance of the overall mean", "differs from the overall mean"
+
+
+def _freshness(warehouse: Warehouse) -> float:
+    """Changes whenever the DuckDB file is rebuilt, so a new build is shown at once."""
+    if warehouse.type == "duckdb" and warehouse.duckdb_path.exists():
+        return warehouse.duckdb_path.stat().st_mtime
+    return 0.0
+
+
+@st.cache_data(ttl=60, show_spinner="Reading the marts…")
+def _cached_snapshot(location: str, freshness: float) -> Snapshot:
+    return read_snapshot()
+
+
+def load_snapshot() -> Snapshot:
+    """The active target's marts, or an explanation of what to run first (and stop)."""
+    try:
+        warehouse = Warehouse()
+        return _cached_snapshot(warehouse.location, _freshness(warehouse))
+    except (ConfigurationError, MissingMartsError) as error:
+        st.error(f"The warehouse cannot be read yet. {error}")
+        st.stop()
+        raise  # unreachable: st.stop() ends the script run
+
+
+def page_header(title: str) -> None:
+    st.set_page_config(page_title=f"{title} · Student performance", layout="wide")
+    st.title(title)
+
+
+def kpi_tiles(snapshot: Snapshot) -> None:
+    columns = st.columns(4)
+    for index, (column, label) in enumerate(KPI_LABELS.items()):
+        columns[index % 4].metric(label, format_kpi(column, snapshot.kpis[column]), border=True)
+
+
+def forest_chart(
+    frame: pd.DataFrame,
+    *,
+    label: str,
+    estimate: str,
+    lower: str,
+    upper: str,
+    flag: str,
+    flag_names: tuple[str, str],
+    reference: float,
+    x_title: str,
+) -> alt.LayerChart:
+    """Estimates as dots with their intervals as bars, and a dashed reference line."""
+    data = frame.assign(
+        status=frame[flag].map({True: flag_names[1], False: flag_names[0]}),
+    )
+    colour = alt.Color(
+        "status:N",
+        scale=alt.Scale(domain=list(flag_names), range=["#1f6fb2", "#c0392b"]),
+        legend=alt.Legend(title=None, orient="bottom"),
+    )
+    base = alt.Chart(data).encode(
+        y=alt.Y(
+            f"{label}:N",
+            sort=data[label].tolist(),
+            title=None,
+            axis=alt.Axis(labelLimit=320, labelOverlap=False),
+        ),
+        color=colour,
+        tooltip=[
+            label,
+            alt.Tooltip(f"{estimate}:Q", format=".3f"),
+            alt.Tooltip(f"{lower}:Q", format=".3f"),
+            alt.Tooltip(f"{upper}:Q", format=".3f"),
+        ],
+    )
+    bars = base.mark_rule(strokeWidth=2).encode(
+        x=alt.X(f"{lower}:Q", scale=alt.Scale(zero=False), title=x_title), x2=f"{upper}:Q"
+    )
+    dots = base.mark_circle(size=70, opacity=1).encode(x=f"{estimate}:Q")
+    line = (
+        alt.Chart(pd.DataFrame({"reference": [reference]}))
+        .mark_rule(strokeDash=[4, 3], color="#888")
+        .encode(x="reference:Q")
+    )
+    return (bars + dots + line).properties(height=alt.Step(26))
+
+
+def finding_chart(finding: Finding, groups: pd.DataFrame) -> alt.LayerChart:
+    return forest_chart(
+        groups,
+        label="group_label",
+        estimate="mean_exam_score",
+        lower="mean_exam_score_ci_lower",
+        upper="mean_exam_score_ci_upper",
+        flag="is_different_from_overall",
+        flag_names=(SAME_AS_OVERALL, DIFFERENT),
+        reference=float(groups["overall_mean_exam_score"].iloc[0]),
+        x_title="mean exam score, 95 % interval (dashed: overall mean)",
+    )
+
+
+def ranking_chart(ranking: pd.DataFrame) -> alt.LayerChart:
+    return forest_chart(
+        ranking.assign(is_noise=ranking["verdict"] == "noise"),
+        label="factor_name",
+        estimate="score_correlation",
+        lower="score_correlation_ci_lower",
+        upper="score_correlation_ci_upper",
+        flag="is_noise",
+        flag_names=("distinguishable from zero", "noise (after Holm's adjustment)"),
+        reference=0.0,
+        x_title="correlation with the exam score, 95 % interval",
+    )

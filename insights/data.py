@@ -1,0 +1,115 @@
+"""Read the marts and the ML step's outputs of the active target, read-only, in one short visit.
+
+A DuckDB file allows one writer or many readers: the connection is opened, read and closed at
+once, so a running dashboard never blocks `make run`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from insights.findings import CLAIMS_TABLE, FINDINGS, RANKING_TABLE
+from spf.warehouse import Warehouse, open_warehouse
+
+# the ML step's outputs (issue 4): absent on a warehouse built before that step existed
+ML_TABLE_NAMES = (
+    ("ml", "model_metrics"),
+    ("ml", "feature_importance"),
+    ("marts", "fct_exam_score_predictions"),
+)
+
+
+@dataclass
+class Snapshot:
+    """Everything the dashboard and the report show, as read at one moment."""
+
+    location: str
+    target_name: str
+    kpis: pd.Series
+    reconciliation: pd.Series
+    rejection_reasons: pd.DataFrame
+    findings: dict[str, pd.DataFrame]
+    ranking: pd.DataFrame
+    claims: pd.DataFrame
+    # the ML step's outputs: None when that step has not created them, empty before training
+    model_metrics: pd.DataFrame | None = None
+    feature_importance: pd.DataFrame | None = None
+    predictions: pd.DataFrame | None = None
+    missing: list[str] = field(default_factory=list)
+
+    @property
+    def has_model(self) -> bool:
+        return self.model_metrics is not None and not self.model_metrics.empty
+
+    def latest_metrics(self) -> pd.DataFrame:
+        """The newest training run's row per model (champion first), or an empty frame."""
+        if not self.has_model:
+            return pd.DataFrame()
+        metrics = self.model_metrics
+        latest = metrics[metrics["trained_at"] == metrics["trained_at"].max()]
+        return latest.sort_values(["is_champion", "cv_mse_mean"], ascending=[False, True])
+
+    def latest_importance(self) -> pd.DataFrame:
+        """The newest run's permutation importances, most important first."""
+        latest = self.latest_metrics()
+        if latest.empty or self.feature_importance is None:
+            return pd.DataFrame()
+        run_id = latest["run_id"].iloc[0]
+        importance = self.feature_importance
+        return importance[importance["run_id"] == run_id].sort_values("importance_rank")
+
+
+def existing_tables(warehouse: Warehouse) -> set[tuple[str, str]]:
+    """(schema, table) of every table and view, from information_schema (DuckDB and Postgres)."""
+    rows = warehouse.query("select table_schema, table_name from information_schema.tables")
+    return set(zip(rows["table_schema"], rows["table_name"], strict=True))
+
+
+def read_snapshot(target: str | None = None) -> Snapshot:
+    """Read every mart the dashboard and the report need; ML outputs when they exist."""
+    with open_warehouse(target, read_only=True) as warehouse:
+        tables = existing_tables(warehouse)
+        missing = [
+            f"marts.{name}"
+            for name in [f.table for f in FINDINGS] + [RANKING_TABLE, CLAIMS_TABLE]
+            if ("marts", name) not in tables
+        ]
+        if missing:
+            raise MissingMartsError(missing, warehouse.location)
+
+        def optional(schema: str, table: str, sql: str | None = None) -> pd.DataFrame | None:
+            if (schema, table) not in tables:
+                return None
+            return warehouse.query(sql or f"select * from {schema}.{table}")
+
+        return Snapshot(
+            location=warehouse.location,
+            target_name=warehouse.target_name,
+            kpis=warehouse.read_table("marts", "rpt_kpi_summary").iloc[0],
+            reconciliation=warehouse.read_table("marts", "rpt_load_reconciliation").iloc[0],
+            rejection_reasons=warehouse.query(
+                "select rejection_reasons, count(*) as row_count"
+                " from marts.rpt_rejected_rows"
+                " group by rejection_reasons"
+                " order by row_count desc, rejection_reasons"
+            ),
+            findings={f.key: f.groups(warehouse.read_table("marts", f.table)) for f in FINDINGS},
+            ranking=warehouse.read_table("marts", RANKING_TABLE).sort_values("effect_rank"),
+            claims=warehouse.read_table("marts", CLAIMS_TABLE).sort_values("claim_key"),
+            model_metrics=optional("ml", "model_metrics"),
+            feature_importance=optional("ml", "feature_importance"),
+            predictions=optional("marts", "fct_exam_score_predictions"),
+            missing=[f"{s}.{t}" for s, t in ML_TABLE_NAMES if (s, t) not in tables],
+        )
+
+
+class MissingMartsError(RuntimeError):
+    """The warehouse has no findings marts yet: it was built before them, or not at all."""
+
+    def __init__(self, missing: list[str], location: str) -> None:
+        super().__init__(
+            f"The warehouse at {location} has no {', '.join(missing)}: run `make run` first"
+        )
+        self.missing = missing

@@ -1,0 +1,157 @@
+"""Plain-language sentences generated from the marts' numbers (never hard-coded conclusions)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from insights.findings import Finding
+
+
+def points(value: float, signed: bool = False) -> str:
+    """A score or difference in points, to two decimals (signed: always with + or −)."""
+    text = f"{value:+.2f}" if signed else f"{value:.2f}"
+    return text.replace("-", "−")
+
+
+def interval(lower: float, upper: float, signed: bool = False) -> str:
+    return f"95 % CI {points(lower, signed)} to {points(upper, signed)}"
+
+
+def p_value(value: float) -> str:
+    if value < 0.001:
+        return "p < 0.001"
+    return f"p = {value:.3f}"
+
+
+def kpi_sentence(kpis: pd.Series) -> str:
+    return (
+        f"{kpis['student_count']:,.0f} accepted students averaged "
+        f"{points(kpis['avg_exam_score'])} points in the final exam; they attended "
+        f"{kpis['avg_attendance_pct']:.1f} % of classes, studied {kpis['avg_hours_studied']:.1f} "
+        f"hours a week, slept {kpis['avg_sleep_hours']:.1f} hours a night, and "
+        f"{kpis['extracurricular_participation_pct']:.1f} % took part in extracurricular "
+        "activities."
+    )
+
+
+def finding_sentence(finding: Finding, groups: pd.DataFrame) -> str:
+    """What a group mart says: the range of group means, and which groups stand out."""
+    overall = groups["overall_mean_exam_score"].iloc[0]
+    low = groups.loc[groups["mean_exam_score"].idxmin()]
+    high = groups.loc[groups["mean_exam_score"].idxmax()]
+    spread = (
+        f"Mean exam scores range from {points(low['mean_exam_score'])} "
+        f"({interval(low['mean_exam_score_ci_lower'], low['mean_exam_score_ci_upper'])}) for "
+        f"{low['group_label']} to {points(high['mean_exam_score'])} "
+        f"({interval(high['mean_exam_score_ci_lower'], high['mean_exam_score_ci_upper'])}) for "
+        f"{high['group_label']}, around an overall mean of {points(overall)}."
+    )
+    different = groups[groups["is_different_from_overall"]]
+    if different.empty:
+        widest = groups.loc[groups["difference_from_overall"].abs().idxmax()]
+        verdict = (
+            " No group differs from the overall mean by more than chance would explain: the "
+            f"largest gap, {points(widest['difference_from_overall'], signed=True)} points for "
+            f"{widest['group_label']}, has an interval "
+            f"({interval(widest['difference_ci_lower'], widest['difference_ci_upper'], True)}) "
+            "that includes zero."
+        )
+    elif len(different) == len(groups):
+        verdict = (
+            f" Every group's mean differs from the overall mean (all {len(groups)} intervals of "
+            "the difference exclude zero)."
+        )
+    else:
+        # name the minority: the groups that differ, or the few that do not
+        named, how = (
+            (different, "differ from the overall mean")
+            if len(different) * 2 <= len(groups)
+            else (groups[~groups["is_different_from_overall"]], "do not")
+        )
+        verdict = (
+            f" {len(different)} of {len(groups)} groups differ from the overall mean (their "
+            f"intervals of the difference exclude zero); those that {how.split(' from')[0]}: "
+            + ", ".join(
+                f"{row.group_label} ({points(row.difference_from_overall, signed=True)})"
+                for row in named.itertuples()
+            )
+            + "."
+        )
+    small = groups[groups["is_small_group"]]
+    caution = (
+        f" {len(small)} group(s) have fewer than 30 students; read their intervals with care."
+        if not small.empty
+        else ""
+    )
+    return spread + verdict + caution
+
+
+def claim_evidence(claim: pd.Series) -> str:
+    """The numbers behind a claim's verdict, as a sentence."""
+    unit = str(claim["measure"]).split("(")[-1].rstrip(")")
+    group_a = str(claim["group_a"])
+    return (
+        f"{group_a[:1].upper() + group_a[1:]} averaged {points(claim['group_a_mean'])} and "
+        f"{claim['group_b']} {points(claim['group_b_mean'])} {unit}: a difference of "
+        f"{points(claim['difference'], signed=True)} "
+        f"({interval(claim['difference_ci_lower'], claim['difference_ci_upper'], True)}; "
+        f"Holm-adjusted {p_value(claim['p_value_holm'])}; "
+        f"{claim['group_a_count']:,} vs {claim['group_b_count']:,} students)."
+    )
+
+
+def claim_sentence(claim: pd.Series) -> str:
+    """The claim, the data's verdict and the numbers behind it."""
+    return f"“{claim['claim']}”: {claim['verdict']}. {claim_evidence(claim)}"
+
+
+def ranking_sentence(ranking: pd.DataFrame) -> str:
+    """Which factors matter, which are real but negligible, which are noise."""
+    parts = [f"Of {len(ranking)} factors compared with the exam score,"]
+    for verdict, text in (
+        ("matters", "matter"),
+        ("real but negligible", "are real but negligible (|r| < 0.1)"),
+        ("noise", "are indistinguishable from noise after Holm's adjustment"),
+    ):
+        rows = ranking[ranking["verdict"] == verdict]
+        if rows.empty:
+            parts.append(f"none {text};" if verdict != "noise" else f"none {text}.")
+            continue
+        names = ", ".join(
+            f"{row.factor_name} (r = {row.score_correlation:+.2f})".replace("-", "−")
+            for row in rows.itertuples()
+        )
+        parts.append(f"{len(rows)} {text}: {names}" + (";" if verdict != "noise" else "."))
+    return " ".join(parts)
+
+
+def model_sentence(latest: pd.DataFrame) -> str:
+    """The champion's hold-out and cross-validated quality, beside the mean predictor."""
+    if latest.empty:
+        return "No exam-score model has been trained yet: run `make run`."
+    champion = latest[latest["is_champion"].astype(bool)].iloc[0]
+    text = (
+        f"The champion, {champion['model_name']}, explains R² = {champion['r2']:.3f} of the "
+        f"variance of the hold-out scores (RMSE {champion['rmse']:.2f}, MAE "
+        f"{champion['mae']:.2f} points, {int(champion['n_test']):,} test students); in repeated "
+        f"cross-validation its R² is {champion['cv_r2_mean']:.3f}."
+    )
+    baseline = latest[latest["model_name"] == "mean_predictor"]
+    if not baseline.empty:
+        text += f" The mean predictor's RMSE is {baseline['rmse'].iloc[0]:.2f} points."
+    return text
+
+
+def error_sentence(predictions: pd.DataFrame) -> str:
+    """How far the champion's predictions are from the actual scores, and who it cannot explain."""
+    if predictions is None or predictions.empty:
+        return "No predictions yet: run `make run`."
+    residual = predictions["residual_points"]
+    within_two = (residual.abs() <= 2).mean() * 100
+    anomalies = int(predictions["is_score_anomaly"].sum())
+    at_risk = int(predictions["is_predicted_at_risk"].sum())
+    return (
+        f"{within_two:.1f} % of the {len(predictions):,} students score within 2 points of "
+        f"their prediction; {anomalies:,} score far above anything the factors explain (score "
+        f"anomalies), and {at_risk:,} are predicted to be at risk."
+    )

@@ -1,0 +1,58 @@
+{#- Creates schema `ml` and the ML step's three output tables, empty, when they do not exist
+    yet: the sources in models/marts/ml/_ml__sources.yml then resolve, and a plain `dbt build`
+    works before any training. `python -m ml train` fills them; their column names and types
+    are defined here only. Runs from on-run-start on the commands that build or test. -#}
+{% macro create_ml_output_tables() -%}
+    {%- if execute and flags.WHICH in ['build', 'run', 'test'] -%}
+        {%- set text = dbt.type_string() -%}
+        {%- set number = type_double() -%}
+        {%- set count = dbt.type_int() -%}
+        {%- set flag = dbt.type_boolean() -%}
+        {%- set tables = {
+            'model_metrics': [
+                ('run_id', text), ('model_name', text), ('is_champion', flag),
+                ('mse', number), ('rmse', number), ('mae', number), ('r2', number),
+                ('cv_mse_mean', number), ('cv_mse_std', number), ('cv_mae_mean', number),
+                ('cv_r2_mean', number), ('cv_r2_std', number),
+                ('n_train', count), ('n_test', count), ('n_test_anomalies', count),
+                ('mse_without_anomalies', number), ('rmse_without_anomalies', number),
+                ('mae_without_anomalies', number), ('r2_without_anomalies', number),
+                ('trained_at', dbt.type_timestamp()),
+            ],
+            'feature_importance': [
+                ('run_id', text), ('model_name', text), ('feature_name', text),
+                ('importance_mean', number), ('importance_std', number),
+                ('importance_rank', count),
+            ],
+            'predictions': [
+                ('student_key', text), ('predicted_exam_score', number), ('run_id', text),
+                ('is_score_anomaly', flag),
+            ],
+        } -%}
+        {{ return(adapter.dispatch('create_ml_output_tables', 'student_performance')(tables)) }}
+    {%- endif -%}
+    {{ return('') }}
+{%- endmacro %}
+
+
+{% macro default__create_ml_output_tables(tables, table_options='') -%}
+    create schema if not exists ml;
+    {%- for name, columns in tables.items() %}
+
+    create table if not exists ml.{{ name }} (
+        {%- for column in columns %}
+        {{ column[0] }} {{ column[1] }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    ){{ ' ' ~ table_options if table_options }};
+    {%- endfor %}
+{%- endmacro %}
+
+
+{#- Spark SQL runs one statement per call, and its tables need a file format. -#}
+{% macro spark__create_ml_output_tables(tables) -%}
+    {%- set script = default__create_ml_output_tables(tables, table_options='using parquet') -%}
+    {%- for statement in script.split(';') if statement.strip() -%}
+        {%- do run_query(statement) -%}
+    {%- endfor -%}
+    {{ return('') }}
+{%- endmacro %}

@@ -1,0 +1,145 @@
+"""The Streamlit app, page by page, in Streamlit's headless AppTest against the sample warehouse."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from insights.findings import FINDINGS
+from insights.report import format_kpi
+from spf.main import KPI_LABELS
+from tests.conftest import PROJECT_ROOT, SAMPLE_CSV, Build, project_env
+
+APP = PROJECT_ROOT / "app"
+PAGES = ["Home.py", *sorted(path.name for path in (APP / "pages").glob("*.py"))]
+
+
+@pytest.fixture
+def app_env(sample_warehouse: Build, monkeypatch: pytest.MonkeyPatch) -> Build:
+    """The app reads the sample warehouse and its MLflow store, as `make app` would."""
+    env = project_env(sample_warehouse.duckdb_path, sample_warehouse.duckdb_path.parent)
+    for name in ("SPF_TARGET", "SPF_DUCKDB_PATH", "MLFLOW_TRACKING_URI"):
+        monkeypatch.setenv(name, env[name])
+    return sample_warehouse
+
+
+def page(name: str) -> AppTest:
+    path = APP / name if name == "Home.py" else APP / "pages" / name
+    return AppTest.from_file(str(path), default_timeout=180)
+
+
+def run(name: str) -> AppTest:
+    app = page(name).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_runs_without_errors(app_env: Build, name: str) -> None:
+    app = run(name)
+    assert not app.error, [e.value for e in app.error]
+    assert app.title[0].value
+
+
+def test_home_shows_the_kpis_of_the_mart(app_env: Build) -> None:
+    app = run("Home.py")
+    kpis = app_env.query("select * from marts.rpt_kpi_summary").iloc[0]
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown == {
+        label: format_kpi(column, kpis[column]) for column, label in KPI_LABELS.items()
+    }
+    claims = app_env.query("select claim, verdict from marts.rpt_original_claims")
+    text = " ".join(element.value for element in [*app.success, *app.warning])
+    for claim in claims.itertuples():
+        assert claim.claim in text and claim.verdict in text
+
+
+def test_findings_page_charts_every_finding_and_the_ranking(app_env: Build) -> None:
+    app = run("1_Findings.py")
+    assert len(app.get("vega_lite_chart")) == 1 + len(FINDINGS)
+    headers = [header.value for header in app.header]
+    assert headers == ["Which factors matter", *(finding.title for finding in FINDINGS)]
+    ranking = app.dataframe[0].value
+    assert len(ranking) == 19
+
+
+def test_data_quality_page_counts(app_env: Build) -> None:
+    app = run("2_Data_quality.py")
+    counts = app_env.query("select * from marts.rpt_load_reconciliation").iloc[0]
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown["rows received"] == f"{counts['rows_received']:,}"
+    assert shown["rows rejected"] == f"{counts['rows_rejected']:,}"
+    reasons = app.dataframe[0].value
+    assert reasons["rejection_reasons"].tolist() == ["exam_score 101 is outside 0 to 100"]
+
+
+def test_model_quality_page_shows_the_champion(app_env: Build) -> None:
+    app = run("3_Model_quality.py")
+    champion = app_env.query(
+        "select * from ml.model_metrics where is_champion order by trained_at desc limit 1"
+    ).iloc[0]
+    shown = {metric.label: metric.value for metric in app.metric}
+    assert shown["champion"] == champion["model_name"]
+    assert shown["hold-out R²"] == f"{champion['r2']:.3f}"
+
+
+def test_form_with_empty_fields_says_which(app_env: Build) -> None:
+    app = run("4_Predict.py")
+    app.selectbox(key="field_gender").select("Female")
+    app.button[0].click().run()
+    assert len(app.error) == 1
+    message = app.error[0].value
+    assert message.startswith("Please fill in every field before predicting. Missing:")
+    assert "Parental Involvement" in message and "School Type" in message
+    assert "Gender" not in message and "Teacher Quality" not in message  # given / optional
+    assert not app.metric
+
+
+def test_form_predicts_a_student_with_the_champion(app_env: Build) -> None:
+    app = run("4_Predict.py")
+    for box in app.selectbox:
+        box.select(box.options[-1])
+    app.button[0].click().run()
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    predicted = float(app.metric[0].value)
+    assert app.metric[0].label == "predicted exam score"
+    assert 40 <= predicted <= 110
+
+
+def upload(app: AppTest, frame: pd.DataFrame) -> AppTest:
+    buffer = io.StringIO()
+    frame.to_csv(buffer, index=False)
+    return app.file_uploader[0].set_value(("s.csv", buffer.getvalue().encode(), "text/csv")).run()
+
+
+def test_batch_upload_scores_rows_and_explains_rejected_ones(app_env: Build) -> None:
+    students = pd.read_csv(SAMPLE_CSV, dtype=str, keep_default_na=False).head(4)
+    students = students.drop(columns=["Exam_Score"])
+    students.loc[2, "Attendance"] = "150"
+    app = upload(run("4_Predict.py"), students)
+    assert not app.exception and not app.error, [e.value for e in app.error]
+    scored = app.dataframe[0].value
+    assert len(scored) == 4
+    assert scored["predicted_exam_score"].notna().tolist() == [True, True, False, True]
+    assert scored.loc[2, "rejection_reasons"] == "attendance_pct 150 is outside 0 to 100"
+    assert "1 rows could not be scored" in app.warning[0].value
+    download = app.get("download_button")[0]
+    assert download.proto.label == "Download predictions (CSV)"
+
+
+def test_batch_upload_without_the_export_columns_is_refused(app_env: Build) -> None:
+    app = upload(run("4_Predict.py"), pd.DataFrame({"Hours_Studied": ["10"], "Gender": ["Male"]}))
+    assert len(app.error) == 1
+    assert app.error[0].value.startswith("The file lacks the export's columns: Attendance,")
+    assert not app.dataframe
+
+
+def test_pages_explain_a_missing_warehouse(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SPF_DUCKDB_PATH", str(tmp_path / "none.duckdb"))
+    app = page("Home.py").run()
+    assert not app.exception
+    assert "run `make run`" in app.error[0].value

@@ -1,0 +1,103 @@
+"""`make report`: one self-contained HTML file whose sentences and charts come from the marts."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from insights import sentences
+from insights.data import read_snapshot
+from insights.findings import FINDINGS
+from insights.report import format_kpi, render
+from tests.conftest import PROJECT_ROOT, Build, project_env
+
+EXTERNAL = re.compile(r"<script|<link|<img|<iframe|@import|url\(|src=|https?://", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def report(sample_warehouse: Build, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The report of the sample warehouse, written by the command `make report` runs."""
+    output = tmp_path_factory.mktemp("report") / "report.html"
+    env = project_env(sample_warehouse.duckdb_path, sample_warehouse.duckdb_path.parent)
+    result = subprocess.run(
+        [sys.executable, "-m", "insights.report", "--output", str(output)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return output.read_text(encoding="utf-8")
+
+
+def test_report_is_one_self_contained_file(report: str) -> None:
+    assert report.startswith("<!DOCTYPE html>")
+    assert not EXTERNAL.search(report), EXTERNAL.search(report)
+    # the ranking, five findings, the importances and the residuals, all as inline SVG
+    assert report.count("<svg") == 1 + len(FINDINGS) + 2
+
+
+def test_report_shows_the_marts_numbers(report: str, sample_warehouse: Build) -> None:
+    kpis = sample_warehouse.query("select * from marts.rpt_kpi_summary").iloc[0]
+    for column in ("student_count", "avg_exam_score", "avg_attendance_pct"):
+        assert f">{format_kpi(column, kpis[column])}</div>" in report
+    for finding in FINDINGS:
+        assert f"<h3>{finding.title}</h3>" in report
+    claims = sample_warehouse.query("select * from marts.rpt_original_claims")
+    for claim in claims.itertuples():
+        assert f"{claim.claim}" in report
+        assert sentences.points(claim.difference, signed=True) in report
+    metrics = sample_warehouse.query("select * from ml.model_metrics where is_champion")
+    assert f"The champion, {metrics['model_name'].iloc[-1]}" in report
+    counts = sample_warehouse.query("select * from marts.rpt_load_reconciliation").iloc[0]
+    assert f"{counts['rows_received']:,} rows received" in report
+
+
+def test_sentences_follow_the_numbers(sample_warehouse: Build, monkeypatch) -> None:
+    monkeypatch.setenv("SPF_DUCKDB_PATH", str(sample_warehouse.duckdb_path))
+    snapshot = read_snapshot()
+    finding = FINDINGS[1]  # public vs private
+    groups = snapshot.findings[finding.key].copy()
+    groups["is_different_from_overall"] = False
+    assert "No group differs from the overall mean" in sentences.finding_sentence(finding, groups)
+    groups["is_different_from_overall"] = True
+    groups["mean_exam_score"] = [60.0, 75.5]
+    text = sentences.finding_sentence(finding, groups)
+    assert "from 60.00" in text and "to 75.50" in text
+    assert "Every group's mean differs" in text
+
+    claim = snapshot.claims.iloc[0].copy()
+    claim["difference"], claim["verdict"] = -1.25, "contradicted: the difference goes the other way"
+    text = sentences.claim_sentence(claim)
+    assert "−1.25" in text and "contradicted" in text
+
+
+def test_report_without_a_trained_model(sample_warehouse: Build, monkeypatch) -> None:
+    monkeypatch.setenv("SPF_DUCKDB_PATH", str(sample_warehouse.duckdb_path))
+    snapshot = dataclasses.replace(
+        read_snapshot(), model_metrics=None, feature_importance=None, predictions=None
+    )
+    html = render(snapshot)
+    assert "No exam-score model has been trained yet" in html
+    assert html.count("<svg") == 1 + len(FINDINGS)
+
+
+def test_report_explains_a_missing_warehouse(tmp_path: Path) -> None:
+    env = project_env(tmp_path / "none.duckdb", tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "insights.report", "--output", str(tmp_path / "r.html")],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "run `make run`" in result.stderr
+    assert not (tmp_path / "r.html").exists()
