@@ -31,8 +31,8 @@ test: install
 	$(MAKE) --no-print-directory lint
 
 lint: install
-	$(BIN)/ruff check spf ml tests
-	$(BIN)/ruff format --check spf ml tests
+	$(BIN)/ruff check spf ml insights app tests
+	$(BIN)/ruff format --check spf ml insights app tests
 	$(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}' --quiet
 	$(BIN)/sqlfluff lint models tests/*.sql analyses
 

@@ -48,8 +48,13 @@ def mf_query(sample_warehouse: Build, tmp_path_factory: pytest.TempPathFactory):
         PROJECT_ROOT / "tests", project / "tests", ignore=shutil.ignore_patterns("*.py", "__*")
     )
     env = project_env(sample_warehouse.duckdb_path, sample_warehouse.duckdb_path.parent)
+    # mf reads <project>/target/semantic_manifest.json whatever DBT_TARGET_PATH says
     parsed = subprocess.run(
-        [tool("dbt"), "parse", "--quiet"], cwd=project, env=env, capture_output=True, text=True
+        [tool("dbt"), "parse", "--quiet", "--target-path", str(project / "target")],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     assert parsed.returncode == 0, parsed.stdout + parsed.stderr
 

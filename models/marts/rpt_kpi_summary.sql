@@ -26,12 +26,16 @@ student_kpis as (
     select
         -- integer averages: exact on Postgres, double on DuckDB and Spark (a decimal
         -- literal such as 1.0 would make Spark round the average)
-        cast(100 * avg(case when has_extracurricular_activities then 1 else 0 end)
-            as {{ type_double() }}) as extracurricular_participation_pct,
-        cast(100 * avg(case when has_internet_access then 1 else 0 end)
-            as {{ type_double() }}) as internet_access_pct,
-        cast(100 * avg(case when is_public_school then 1 else 0 end)
-            as {{ type_double() }}) as public_school_pct
+        cast(
+            100 * avg(case when has_extracurricular_activities then 1 else 0 end)
+            as {{ type_double() }}
+        ) as extracurricular_participation_pct,
+        cast(
+            100 * avg(case when has_internet_access then 1 else 0 end) as {{ type_double() }}
+        ) as internet_access_pct,
+        cast(
+            100 * avg(case when is_public_school then 1 else 0 end) as {{ type_double() }}
+        ) as public_school_pct
     from students
 ),
 
