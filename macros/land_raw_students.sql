@@ -2,9 +2,11 @@
     own CSV reader: every export column as text, plus the file's row number, the load time and
     the file name. Rows the reader cannot split into fields are kept too, with `load_error` set,
     so that staging rejects them with a reason instead of losing them. Runs on build, run and
-    seed only, so `dbt test` and `dbt docs generate` read what was landed last. -#}
+    seed only, so `dbt test` and `dbt docs generate` read what was landed last, and not when
+    SPF_SKIP_LANDING=1 (e.g. `dbt build --select tag:ml_outputs` after training). -#}
 {% macro land_raw_students() -%}
-    {%- if execute and flags.WHICH in ['build', 'run', 'seed'] -%}
+    {%- set skip = env_var('SPF_SKIP_LANDING', '0') == '1' -%}
+    {%- if execute and flags.WHICH in ['build', 'run', 'seed'] and not skip -%}
         {%- set path = var('raw_csv') -%}
         {{ log('Landing ' ~ path ~ ' in raw.student_performance_factors', info=true) }}
         {{ return(adapter.dispatch('land_raw_students', 'student_performance')(path)) }}
@@ -71,7 +73,7 @@
             {%- endfor %}
             cast(null as varchar) as raw_line,
             cast(null as varchar) as load_error,
-            cast(current_timestamp as timestamp) as loaded_at,
+            cast(current_timestamp at time zone 'UTC' as timestamp) as loaded_at,
             {{ quoted_path }} as source_file
         from spf_parsed as parsed
         union all
@@ -82,7 +84,7 @@
             {%- endfor %}
             raw_line,
             lower(replace(load_error, '_', ' ')),
-            cast(current_timestamp as timestamp),
+            cast(current_timestamp at time zone 'UTC' as timestamp),
             {{ quoted_path }}
         from spf_unparsed;
 

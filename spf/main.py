@@ -10,6 +10,8 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -75,6 +77,16 @@ def print_summary(target: str | None) -> None:
         print(f"docs            {static_docs}  (or `make docs` to serve them)")
 
 
+@contextmanager
+def landing_skipped() -> Iterator[None]:
+    """dbt commands run inside do not land the raw file again (see land_raw_students)."""
+    os.environ["SPF_SKIP_LANDING"] = "1"
+    try:
+        yield
+    finally:
+        os.environ.pop("SPF_SKIP_LANDING", None)
+
+
 def land(raw_csv: str | None, target: str | None) -> None:
     """Prepare the target and land the raw file where the engine cannot read it itself."""
     settings = target_settings(target)
@@ -106,10 +118,11 @@ def run(raw_csv: str | None, target: str | None, skip_ml: bool, skip_docs: bool)
         steps.start("Training and evaluating the exam-score models (ml train)")
         train(target=target)
         steps.start("Publishing the predictions: dbt build --select tag:ml_outputs")
-        run_dbt(["build", "--select", "tag:ml_outputs"], raw_csv=raw_csv, target=target)
+        with landing_skipped():  # the raw file is landed once per job
+            run_dbt(["build", "--select", "tag:ml_outputs"], raw_csv=raw_csv, target=target)
     if not skip_docs:
         steps.start("Writing the docs site: dbt docs generate --static")
-        run_dbt(["docs", "generate", "--static"], target=target)
+        run_dbt(["docs", "generate", "--static"], raw_csv=raw_csv, target=target)
     steps.start("Summary")
     print_summary(target)
 
@@ -129,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
     land_parser.add_argument("--target", help="dbt target (default: SPF_TARGET or duckdb)")
     args = parser.parse_args(argv)
 
+    if getattr(args, "raw_csv", None):  # relative to where the user is, not to the project
+        args.raw_csv = str(Path(args.raw_csv).resolve())
     os.chdir(PROJECT_ROOT)
     try:
         if args.command == "run":

@@ -16,13 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-COLUMNS = [
-    "Hours_Studied", "Attendance", "Parental_Involvement", "Access_to_Resources",
-    "Extracurricular_Activities", "Sleep_Hours", "Previous_Scores", "Motivation_Level",
-    "Internet_Access", "Tutoring_Sessions", "Family_Income", "Teacher_Quality", "School_Type",
-    "Peer_Influence", "Physical_Activity", "Learning_Disabilities", "Parental_Education_Level",
-    "Distance_from_Home", "Gender", "Exam_Score",
-]  # fmt: skip
+from spf.columns import raw_header
+
+COLUMNS = raw_header()  # the export's header, from vars.spf_columns
 
 # (values, shares, effect on the exam score) for each categorical column, as in the real export.
 CATEGORIES: dict[str, tuple[list[str], list[float], list[float]]] = {

@@ -88,7 +88,7 @@ final as (
 
         -- booleans
         {%- for column in spf_columns() if column.nullable %}
-        {{ column.name }} is null as is_{{ column.name }}_missing,
+        {{ column.name }}_text is null as is_{{ column.name }}_missing,
         {%- endfor %}
         rejection_reasons is null as is_accepted,
 
