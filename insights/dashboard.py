@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from insights.data import MissingMartsError, Snapshot, read_snapshot
+from insights.data import MissingMartsError, Snapshot, WarehouseUnreadableError, read_snapshot
 from insights.findings import Finding
 from insights.report import format_kpi
 from spf.main import KPI_LABELS
@@ -33,7 +33,7 @@ def load_snapshot() -> Snapshot:
     try:
         warehouse = Warehouse()
         return _cached_snapshot(warehouse.location, _freshness(warehouse))
-    except (ConfigurationError, MissingMartsError) as error:
+    except (ConfigurationError, MissingMartsError, WarehouseUnreadableError) as error:
         st.error(f"The warehouse cannot be read yet. {error}")
         st.stop()
         raise  # unreachable: st.stop() ends the script run

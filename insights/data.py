@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import duckdb
 import pandas as pd
+import psycopg2
 
 from insights.findings import CLAIMS_TABLE, FINDINGS, RANKING_TABLE
 from spf.warehouse import Warehouse, open_warehouse
@@ -61,48 +63,75 @@ class Snapshot:
         return importance[importance["run_id"] == run_id].sort_values("importance_rank")
 
 
-def existing_tables(warehouse: Warehouse) -> set[tuple[str, str]]:
-    """(schema, table) of every table and view, from information_schema (DuckDB and Postgres)."""
-    rows = warehouse.query("select table_schema, table_name from information_schema.tables")
-    return set(zip(rows["table_schema"], rows["table_name"], strict=True))
+def existing_tables(
+    warehouse: Warehouse, schemas: tuple[str, ...] = ("marts", "ml")
+) -> set[tuple[str, str]]:
+    """(schema, table) of every table and view in `schemas`.
+
+    DuckDB and Postgres answer from information_schema; Spark has none, so it lists each schema
+    that exists with `show tables in` (temporary views, which belong to no schema, left out)."""
+    if warehouse.type != "spark":
+        rows = warehouse.query("select table_schema, table_name from information_schema.tables")
+        return {
+            (schema, table)
+            for schema, table in zip(rows["table_schema"], rows["table_name"], strict=True)
+            if schema in schemas
+        }
+    present = set(warehouse.query("show schemas").iloc[:, 0])
+    tables: set[tuple[str, str]] = set()
+    for schema in (name for name in schemas if name in present):
+        rows = warehouse.query(f"show tables in {schema}")
+        rows = rows[~rows["isTemporary"].astype(bool)]
+        tables |= {(schema, table) for table in rows["tableName"]}
+    return tables
 
 
 def read_snapshot(target: str | None = None) -> Snapshot:
-    """Read every mart the dashboard and the report need; ML outputs when they exist."""
-    with open_warehouse(target, read_only=True) as warehouse:
-        tables = existing_tables(warehouse)
-        missing = [
-            f"marts.{name}"
-            for name in [f.table for f in FINDINGS] + [RANKING_TABLE, CLAIMS_TABLE]
-            if ("marts", name) not in tables
-        ]
-        if missing:
-            raise MissingMartsError(missing, warehouse.location)
+    """Read every mart the dashboard and the report need; ML outputs when they exist.
 
-        def optional(schema: str, table: str, sql: str | None = None) -> pd.DataFrame | None:
-            if (schema, table) not in tables:
-                return None
-            return warehouse.query(sql or f"select * from {schema}.{table}")
+    Raises WarehouseUnreadableError when the warehouse cannot be reached or opened (a DuckDB
+    file another process is writing, a Postgres server that is down)."""
+    try:
+        with open_warehouse(target, read_only=True) as warehouse:
+            return _read_snapshot(warehouse)
+    except (duckdb.Error, psycopg2.OperationalError) as error:
+        raise WarehouseUnreadableError(error, Warehouse(target).location) from error
 
-        return Snapshot(
-            location=warehouse.location,
-            target_name=warehouse.target_name,
-            kpis=warehouse.read_table("marts", "rpt_kpi_summary").iloc[0],
-            reconciliation=warehouse.read_table("marts", "rpt_load_reconciliation").iloc[0],
-            rejection_reasons=warehouse.query(
-                "select rejection_reasons, count(*) as row_count"
-                " from marts.rpt_rejected_rows"
-                " group by rejection_reasons"
-                " order by row_count desc, rejection_reasons"
-            ),
-            findings={f.key: f.groups(warehouse.read_table("marts", f.table)) for f in FINDINGS},
-            ranking=warehouse.read_table("marts", RANKING_TABLE).sort_values("effect_rank"),
-            claims=warehouse.read_table("marts", CLAIMS_TABLE).sort_values("claim_key"),
-            model_metrics=optional("ml", "model_metrics"),
-            feature_importance=optional("ml", "feature_importance"),
-            predictions=optional("marts", "fct_exam_score_predictions"),
-            missing=[f"{s}.{t}" for s, t in ML_TABLE_NAMES if (s, t) not in tables],
-        )
+
+def _read_snapshot(warehouse: Warehouse) -> Snapshot:
+    tables = existing_tables(warehouse)
+    missing = [
+        f"marts.{name}"
+        for name in [f.table for f in FINDINGS] + [RANKING_TABLE, CLAIMS_TABLE]
+        if ("marts", name) not in tables
+    ]
+    if missing:
+        raise MissingMartsError(missing, warehouse.location)
+
+    def optional(schema: str, table: str, sql: str | None = None) -> pd.DataFrame | None:
+        if (schema, table) not in tables:
+            return None
+        return warehouse.query(sql or f"select * from {schema}.{table}")
+
+    return Snapshot(
+        location=warehouse.location,
+        target_name=warehouse.target_name,
+        kpis=warehouse.read_table("marts", "rpt_kpi_summary").iloc[0],
+        reconciliation=warehouse.read_table("marts", "rpt_load_reconciliation").iloc[0],
+        rejection_reasons=warehouse.query(
+            "select rejection_reasons, count(*) as row_count"
+            " from marts.rpt_rejected_rows"
+            " group by rejection_reasons"
+            " order by row_count desc, rejection_reasons"
+        ),
+        findings={f.key: f.groups(warehouse.read_table("marts", f.table)) for f in FINDINGS},
+        ranking=warehouse.read_table("marts", RANKING_TABLE).sort_values("effect_rank"),
+        claims=warehouse.read_table("marts", CLAIMS_TABLE).sort_values("claim_key"),
+        model_metrics=optional("ml", "model_metrics"),
+        feature_importance=optional("ml", "feature_importance"),
+        predictions=optional("marts", "fct_exam_score_predictions"),
+        missing=[f"{s}.{t}" for s, t in ML_TABLE_NAMES if (s, t) not in tables],
+    )
 
 
 class MissingMartsError(RuntimeError):
@@ -113,3 +142,28 @@ class MissingMartsError(RuntimeError):
             f"The warehouse at {location} has no {', '.join(missing)}: run `make run` first"
         )
         self.missing = missing
+
+
+class WarehouseUnreadableError(RuntimeError):
+    """The warehouse could not be opened or read: the message says why and what to do."""
+
+    def __init__(self, error: Exception, location: str) -> None:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if isinstance(error, psycopg2.OperationalError):
+            advice = (
+                f"Cannot reach the Postgres warehouse at {location} ({reason}): start the"
+                " server, or point SPF_PG_HOST, SPF_PG_PORT, SPF_PG_USER, SPF_PG_PASSWORD and"
+                " SPF_PG_DATABASE at one that runs"
+            )
+        elif isinstance(error, duckdb.IOException):
+            advice = (
+                f"Cannot open the DuckDB file {location} ({reason}): another process is"
+                " probably writing it (`make run`, `dbt build` or `python -m ml train`); wait"
+                " for it to finish, then try again"
+            )
+        else:
+            advice = (
+                f"Cannot read the DuckDB warehouse at {location} ({reason}): rebuild it with"
+                " `make run`"
+            )
+        super().__init__(advice)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from insights import sentences, svg
-from insights.data import MissingMartsError, Snapshot, read_snapshot
+from insights.data import MissingMartsError, Snapshot, WarehouseUnreadableError, read_snapshot
 from insights.findings import FINDINGS
 from spf.main import KPI_LABELS
 from spf.profile import PROJECT_ROOT, ConfigurationError
@@ -268,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         path = write_report(args.output, args.target)
-    except (MissingMartsError, ConfigurationError) as error:
+    except (MissingMartsError, WarehouseUnreadableError, ConfigurationError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
     print(f"wrote {path}")

@@ -18,11 +18,29 @@ OUTPUT_TABLES = ("model_metrics", "feature_importance", "predictions")
 _COUNT_COLUMNS = ("n_train", "n_test", "n_test_anomalies", "importance_rank")
 
 
+def _missing_table_errors(engine: str) -> tuple[type[Exception], ...]:
+    """The engine's own "no such table" error; any other failure (a connection refused, a
+    permission denied, a locked file) is not one and propagates."""
+    if engine == "duckdb":
+        import duckdb
+
+        return (duckdb.CatalogException,)
+    if engine == "postgres":
+        from psycopg2.errors import UndefinedTable
+
+        return (UndefinedTable,)
+    if engine == "spark":
+        from pyspark.errors import AnalysisException
+
+        return (AnalysisException,)
+    return ()
+
+
 def _columns(warehouse: Warehouse, relation: str) -> list[str] | None:
     """The relation's columns in table order, or None when it does not exist."""
     try:
         return list(warehouse.query(f"select * from {relation} where 1 = 0").columns)
-    except Exception:  # each engine has its own "no such table" error
+    except _missing_table_errors(warehouse.type):
         return None
 
 

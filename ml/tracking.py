@@ -8,12 +8,16 @@ trusted types, never with pickle and never with a list read from the model's fil
 
 from __future__ import annotations
 
+import math
+import numbers
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
+
+import numpy as np
 
 from ml.models import SKOPS_TRUSTED_TYPES
 from spf.profile import PROJECT_ROOT, ConfigurationError
@@ -73,7 +77,8 @@ def _pinned_requirements() -> list[str]:
 
 
 def _loggable(value: Any) -> bool:
-    return isinstance(value, int | float) and value == value  # not NaN
+    """A finite number, Python's or numpy's (a row of a DataFrame holds numpy scalars)."""
+    return isinstance(value, numbers.Real | np.bool_) and math.isfinite(value)
 
 
 def log_training(evaluation: Evaluation) -> str:

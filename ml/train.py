@@ -82,12 +82,16 @@ def _evaluate_candidates(features: pd.DataFrame) -> Evaluation:
     champion_name = str(metrics.loc[metrics["cv_mse_mean"].idxmin(), "model_name"])
     metrics.insert(1, "is_champion", metrics["model_name"] == champion_name)
 
+    # The hold-out rows left out of the *_without_anomalies figures are flagged by the
+    # champion's hold-out fit (trained on the training part only), so no test label decides,
+    # through a model that saw it, which test rows are dropped. The same rows for every model.
+    ordinary_test = ~evaluate.score_anomalies(split.y_test, holdout_predictions[champion_name])
+    metrics["n_test_anomalies"] = int((~ordinary_test).sum())
+
     # The champion, refitted on every student, predicts them all and flags the anomalies.
     champion = clone(pipelines[champion_name]).fit(x, y)
     predicted_all = champion.predict(x)
     is_anomaly = evaluate.score_anomalies(y, predicted_all)
-    ordinary_test = ~is_anomaly[split.x_test.index]
-    metrics["n_test_anomalies"] = int((~ordinary_test).sum())
     without = [
         evaluate.regression_metrics(
             split.y_test[ordinary_test], holdout_predictions[name][ordinary_test]

@@ -10,6 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from insights.findings import FINDINGS
+from insights.prediction import form_fields
 from insights.report import format_kpi
 from spf.main import KPI_LABELS
 from tests.conftest import PROJECT_ROOT, SAMPLE_CSV, Build, project_env
@@ -99,15 +100,38 @@ def test_form_with_empty_fields_says_which(app_env: Build) -> None:
     assert not app.metric
 
 
-def test_form_predicts_a_student_with_the_champion(app_env: Build) -> None:
+def test_form_predicts_a_student_as_the_champion_does(app_env: Build) -> None:
+    """A sample student typed into the form gets the champion's prediction for the features
+    the warehouse built for that student."""
+    from ml.features import feature_matrix
+    from ml.tracking import load_champion
+
+    features = app_env.query(
+        "select * from marts.ml_exam_score_features order by source_row_number limit 1"
+    )
+    raw = pd.read_csv(SAMPLE_CSV, dtype=str, keep_default_na=False)
+    raw = raw.iloc[int(features["source_row_number"].iloc[0]) - 1]
+    # the same student: the file's row and the mart's row agree on their measures
+    for column, name in (("Hours_Studied", "hours_studied"), ("Previous_Scores", "previous_score")):
+        assert float(raw[column]) == float(features[name].iloc[0])
+    champion = load_champion()
+    expected = champion.pipeline.predict(
+        feature_matrix(features, champion.pipeline.feature_names_in_)
+    )[0]
+
     app = run("4_Predict.py")
-    for box in app.selectbox:
-        box.select(box.options[-1])
+    for field in form_fields():
+        key = f"field_{field.name}"
+        if field.kind == "category":
+            app.selectbox(key=key).select(raw[field.raw])
+        else:
+            number = int if field.kind == "integer" else float
+            app.number_input(key=key).set_value(number(raw[field.raw]))
     app.button[0].click().run()
     assert not app.exception and not app.error, [e.value for e in app.error]
-    predicted = float(app.metric[0].value)
     assert app.metric[0].label == "predicted exam score"
-    assert 40 <= predicted <= 110
+    # shown to one decimal
+    assert float(app.metric[0].value) == pytest.approx(expected, abs=0.05 + 1e-9)
 
 
 def upload(app: AppTest, frame: pd.DataFrame) -> AppTest:

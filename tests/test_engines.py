@@ -140,7 +140,7 @@ def _normalised(frame: pd.DataFrame) -> list[tuple]:
     """Rows as tuples of floats or strings, sorted, so engines' types and orders compare."""
 
     def cell(value: object) -> object:
-        if value is None or (isinstance(value, float) and pd.isna(value)):
+        if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
             return "null"
         if isinstance(value, bool) or type(value).__name__ == "bool_":
             return str(bool(value))

@@ -22,7 +22,8 @@ GROUP_MARTS = {
 
 def students(build: Build) -> pd.DataFrame:
     frame = build.query(
-        "select dim.*, fct.exam_score, fct.sleep_hours as sleep, fct.tutoring_sessions"
+        "select dim.*, fct.exam_score, fct.sleep_hours as sleep, fct.tutoring_sessions,"
+        " fct.attendance_pct"
         " from marts.dim_students as dim"
         " inner join marts.fct_exam_results as fct on dim.student_key = fct.student_key"
     )
@@ -123,10 +124,7 @@ def test_factor_ranking_matches_numpy_and_holm(sample_warehouse: Build) -> None:
     ranking = ranking.set_index("factor_name")
     assert len(ranking) == 19  # every export column but the score
     measured = {
-        "attendance_pct": sample_warehouse.query(
-            "select fct.attendance_pct from marts.fct_exam_results as fct"
-            " inner join marts.dim_students as dim on dim.student_key = fct.student_key"
-        )["attendance_pct"],
+        "attendance_pct": everyone["attendance_pct"],
         "school_type": everyone["is_public_school"].astype(float),
         "extracurricular_activities": everyone["has_extracurricular_activities"].astype(float),
         "sleep_hours": everyone["sleep"],

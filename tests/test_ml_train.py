@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import skops.io
 
+from ml.evaluate import holdout_split, regression_metrics, score_anomalies
 from ml.features import feature_columns, feature_matrix, target_vector
 from ml.models import SKOPS_TRUSTED_TYPES, candidate_pipelines
 from tests.conftest import PROJECT_ROOT, Build, project_env
@@ -87,6 +88,19 @@ def test_figures_without_the_score_anomalies_stand_beside_the_full_ones(
     champion = metrics[metrics["is_champion"]].iloc[0]
     assert champion["mse_without_anomalies"] < champion["mse"]
     assert champion["r2_without_anomalies"] > champion["r2"]
+    # the test rows left out are flagged by the champion fitted on the training part only,
+    # never by the refit on every student (which has seen the test scores)
+    features = sample_warehouse.query(
+        "select * from marts.ml_exam_score_features order by source_row_number"
+    )
+    columns = feature_columns(features)
+    split = holdout_split(feature_matrix(features, columns), target_vector(features))
+    holdout_fit = candidate_pipelines(columns)[champion.name].fit(split.x_train, split.y_train)
+    predicted = holdout_fit.predict(split.x_test)
+    flagged = score_anomalies(split.y_test, predicted)
+    assert (metrics["n_test_anomalies"] == flagged.sum()).all()
+    kept = regression_metrics(split.y_test[~flagged], predicted[~flagged])
+    assert champion["mse_without_anomalies"] == pytest.approx(kept["mse"], rel=1e-9)
 
 
 def test_predictions_flag_scores_far_above_the_prediction(sample_warehouse: Build) -> None:
@@ -139,6 +153,9 @@ def test_champion_is_registered_with_its_alias_and_saved_with_skops(
     run = client.get_run(version.run_id)
     assert run.data.params["champion_rule"] == "lowest cv_mse_mean"
     assert run.data.metrics["cv_mse_mean"] == pytest.approx(metrics["cv_mse_mean"].min())
+    champion_row = metrics[metrics["is_champion"]].iloc[0]
+    for count in ("n_train", "n_test", "n_test_anomalies"):  # numpy integers, logged too
+        assert run.data.metrics[count] == champion_row[count]
     artifacts = {artifact.path for artifact in client.list_artifacts(version.run_id)}
     assert {"feature_importance.json", "model_metrics.json", "score_anomalies.json"} <= artifacts
 

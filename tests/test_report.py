@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from insights import sentences
@@ -89,15 +90,38 @@ def test_report_without_a_trained_model(sample_warehouse: Build, monkeypatch) ->
 
 
 def test_report_explains_a_missing_warehouse(tmp_path: Path) -> None:
-    env = project_env(tmp_path / "none.duckdb", tmp_path)
-    result = subprocess.run(
-        [sys.executable, "-m", "insights.report", "--output", str(tmp_path / "r.html")],
+    result = run_report(project_env(tmp_path / "none.duckdb", tmp_path), tmp_path / "r.html")
+    assert result.returncode == 1
+    assert "run `make run`" in result.stderr
+    assert not (tmp_path / "r.html").exists()
+
+
+def run_report(env: dict[str, str], output: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "insights.report", "--output", str(output)],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_report_explains_a_duckdb_file_another_process_writes(tmp_path: Path) -> None:
+    database = tmp_path / "busy.duckdb"
+    with duckdb.connect(str(database)):  # a writer holds the file, as `make run` does
+        result = run_report(project_env(database, tmp_path), tmp_path / "r.html")
     assert result.returncode == 1
-    assert "run `make run`" in result.stderr
+    assert "another process is probably writing it" in result.stderr
+    assert "Traceback" not in result.stderr
     assert not (tmp_path / "r.html").exists()
+
+
+def test_report_explains_an_unreachable_postgres(tmp_path: Path) -> None:
+    env = project_env(tmp_path / "none.duckdb", tmp_path)
+    env.update(SPF_TARGET="postgres", SPF_PG_HOST="127.0.0.1", SPF_PG_PORT="1")
+    result = run_report(env, tmp_path / "r.html")
+    assert result.returncode == 1
+    assert "Cannot reach the Postgres warehouse at postgresql://" in result.stderr
+    assert "SPF_PG_HOST" in result.stderr
+    assert "Traceback" not in result.stderr
