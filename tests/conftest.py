@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -15,6 +16,19 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CSV = PROJECT_ROOT / "seeds" / "student_performance_factors.csv"
+
+
+def sample_rows() -> list[list[str]]:
+    """The shipped sample as rows of text, header first."""
+    with SAMPLE_CSV.open(newline="") as handle:
+        return list(csv.reader(handle))
+
+
+def write_rows(path: Path, rows: list[list[str]], *, bom: bool = False, crlf: bool = False) -> Path:
+    """Write rows as a CSV file, optionally as Excel writes it (BOM, CRLF)."""
+    with path.open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
+        csv.writer(handle, lineterminator="\r\n" if crlf else "\n").writerows(rows)
+    return path
 
 
 @dataclass

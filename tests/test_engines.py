@@ -16,8 +16,7 @@ import pandas as pd
 import psycopg2
 import pytest
 
-from tests.conftest import PROJECT_ROOT, project_env
-from tests.test_warehouse import sample_rows, write_rows
+from tests.conftest import PROJECT_ROOT, project_env, sample_rows, write_rows
 
 REQUIRE_ALL = os.environ.get("SPF_REQUIRE_ALL_ENGINES") == "1"
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import SAMPLE_CSV, Build
+from tests.conftest import SAMPLE_CSV, Build, sample_rows, write_rows
 from tests.test_ml_train import run_ml
-
-
-def sample_rows() -> list[list[str]]:
-    with SAMPLE_CSV.open(newline="") as handle:
-        return list(csv.reader(handle))
-
-
-def write_rows(path: Path, rows: list[list[str]]) -> Path:
-    with path.open("w", newline="") as handle:
-        csv.writer(handle, lineterminator="\n").writerows(rows)
-    return path
 
 
 def predict(build: Build, directory: Path, source: Path) -> tuple[pd.DataFrame, str]:

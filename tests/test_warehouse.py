@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import SAMPLE_CSV, Build, run_main_job
+from tests.conftest import SAMPLE_CSV, Build, run_main_job, sample_rows, write_rows
 
 EXPECTED_SCHEMAS = {"raw", "staging", "intermediate", "marts"}
-
-
-def sample_rows() -> list[list[str]]:
-    with SAMPLE_CSV.open(newline="") as handle:
-        return list(csv.reader(handle))
-
-
-def write_rows(path: Path, rows: list[list[str]], *, bom: bool = False, crlf: bool = False) -> Path:
-    with path.open("w", newline="", encoding="utf-8-sig" if bom else "utf-8") as handle:
-        csv.writer(handle, lineterminator="\r\n" if crlf else "\n").writerows(rows)
-    return path
 
 
 def test_sample_counts_reconcile(sample_warehouse: Build) -> None:
