@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-import psycopg2
-
-from spf.dbt import DbtCommandFailed
-from spf.profile import ConfigurationError
+from spf.errors import exit_code_of
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -34,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    try:
+
+    def command() -> None:
         if args.command == "train":
             from ml.train import train
 
@@ -49,12 +46,5 @@ def main(argv: list[str] | None = None) -> int:
                 f" model version {result.version}"
                 f" (run {result.run_id}) -> {result.output}"
             )
-    except (ConfigurationError, DbtCommandFailed, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    except psycopg2.OperationalError as error:
-        print(f"error: cannot reach the Postgres warehouse: {error}".rstrip(), file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-    return 0
+
+    return exit_code_of(command)

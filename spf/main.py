@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg2
-
-from spf.dbt import DbtCommandFailed, run_dbt
+from spf.dbt import run_dbt
+from spf.errors import exit_code_of
 from spf.profile import PROJECT_ROOT, ConfigurationError, target_settings
 from spf.warehouse import open_warehouse
 
@@ -145,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "raw_csv", None):  # relative to where the user is, not to the project
         args.raw_csv = str(Path(args.raw_csv).resolve())
     os.chdir(PROJECT_ROOT)
-    try:
+
+    def command() -> None:
         if args.command == "run":
             if args.raw_csv and not Path(args.raw_csv).is_file():
                 raise ConfigurationError(f"Raw file '{args.raw_csv}' was not found")
@@ -154,10 +153,5 @@ def main(argv: list[str] | None = None) -> int:
             land(args.raw_csv, args.target)
         else:
             print_summary(args.target)
-    except (DbtCommandFailed, ConfigurationError, OSError) as error:
-        print(f"\nerror: {error}", file=sys.stderr)
-        return 1
-    except psycopg2.OperationalError as error:
-        print(f"\nerror: cannot reach the Postgres warehouse: {error}".rstrip(), file=sys.stderr)
-        return 1
-    return 0
+
+    return exit_code_of(command)
