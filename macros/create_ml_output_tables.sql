@@ -17,7 +17,7 @@
                 ('n_train', count), ('n_test', count), ('n_test_anomalies', count),
                 ('mse_without_anomalies', number), ('rmse_without_anomalies', number),
                 ('mae_without_anomalies', number), ('r2_without_anomalies', number),
-                ('trained_at', dbt.type_timestamp()),
+                ('trained_at', dbt.type_timestamp()), ('model_version', text),
             ],
             'feature_importance': [
                 ('run_id', text), ('model_name', text), ('feature_name', text),
@@ -29,17 +29,18 @@
                 ('is_score_anomaly', flag),
             ],
         } -%}
-        {{ return(adapter.dispatch('create_ml_output_tables', 'student_performance')(tables)) }}
+        {%- set sql = adapter.dispatch('create_ml_output_tables', 'student_performance')(tables) -%}
+        {{ return(run_committed(sql) if sql.strip() else '') }}
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}
 
 
 {% macro default__create_ml_output_tables(tables, table_options='') -%}
-    create schema if not exists ml;
+    create schema if not exists {{ spf_schema('ml') }};
     {%- for name, columns in tables.items() %}
 
-    create table if not exists ml.{{ name }} (
+    create table if not exists {{ spf_schema('ml') }}.{{ name }} (
         {%- for column in columns %}
         {{ column[0] }} {{ column[1] }}{{ ',' if not loop.last }}
         {%- endfor %}

@@ -12,8 +12,8 @@
     {%- set grant_sql -%}
         do $$
         begin
-            if exists (select from pg_namespace where nspname = 'marts') then
-                grant usage on schema marts to bi_reader;
+            if exists (select from pg_namespace where nspname = '{{ spf_schema('marts') }}') then
+                grant usage on schema {{ spf_schema('marts') }} to bi_reader;
             end if;
         end
         $$

@@ -1,13 +1,26 @@
-{#- Lands the raw export (`var('raw_csv')`) in raw.student_performance_factors with the engine's
-    own CSV reader: every export column as text, plus the file's row number, the load time and
-    the file name. Rows the reader cannot split into fields are kept too, with `load_error` set,
-    so that staging rejects them with a reason instead of losing them. Runs on build, run and
-    seed only, so `dbt test` and `dbt docs generate` read what was landed last, and not when
-    SPF_SKIP_LANDING=1 (e.g. `dbt build --select tag:ml_outputs` after training). -#}
+{#- Lands a raw export in raw.student_performance_factors with the engine's own CSV reader:
+    every export column as text, plus the file's row number, the load time, the file name and
+    its SHA-256. Rows the reader cannot split into fields are kept too, with `load_error` set,
+    so that staging rejects them with a reason instead of losing them.
+
+    The raw table changes only when asked: when a file is given (`--vars '{raw_csv: FILE}'`,
+    `make run RAW_CSV=FILE`, `python -m spf land`), or when no raw table exists yet (the shipped
+    sample, `var('spf_sample_csv')`, so a first plain `dbt build` works). A plain
+    `dbt run -s <model>` never replaces it. Runs on build, run and seed only, and not when
+    SPF_SKIP_LANDING=1 (the runner's later commands of one job, after it landed once). -#}
 {% macro land_raw_students() -%}
     {%- set skip = env_var('SPF_SKIP_LANDING', '0') == '1' -%}
-    {%- if execute and flags.WHICH in ['build', 'run', 'seed'] and not skip -%}
-        {%- set path = var('raw_csv') -%}
+    {%- if execute and flags.WHICH in ['build', 'run', 'seed', 'run-operation'] and not skip -%}
+        {%- set asked = var('raw_csv', none) -%}
+        {%- set raw_schema = spf_schema('raw') -%}
+        {%- set existing = adapter.get_relation(
+            database=target.database, schema=raw_schema,
+            identifier='student_performance_factors') -%}
+        {%- if not asked and existing is not none -%}
+            {{ log('raw.student_performance_factors kept as it is (no raw_csv given)', info=true) }}
+            {{ return('') }}
+        {%- endif -%}
+        {%- set path = asked or var('spf_sample_csv') -%}
         {{ log('Landing ' ~ path ~ ' in raw.student_performance_factors', info=true) }}
         {{ return(adapter.dispatch('land_raw_students', 'student_performance')(path)) }}
     {%- endif -%}
@@ -15,27 +28,49 @@
 {%- endmacro %}
 
 
+{#- A raw file's refusal, with what was found and that nothing changed. -#}
+{% macro refuse_raw_file(path, why) -%}
+    {{ exceptions.raise_compiler_error(
+        "Raw file '" ~ path ~ "' " ~ why ~ "; nothing was loaded or replaced.") }}
+{%- endmacro %}
+
+
+{#- What the raw table records of the file: its path (the user's file, when the runner landed a
+    UTF-8 copy of it) and SHA-256 (given by the runner, which reads the file anyway; computed
+    here for a plain dbt run). -#}
+{% macro raw_file_identity(path, checksum_sql) -%}
+    {%- set source_file = var('raw_source_file', none) or path -%}
+    {%- set checksum = var('raw_source_sha256', none) -%}
+    {{ return({
+        'file': "'" ~ (source_file | replace("'", "''")) ~ "'",
+        'sha256': ("'" ~ checksum ~ "'") if checksum else checksum_sql,
+    }) }}
+{%- endmacro %}
+
+
 {% macro duckdb__land_raw_students(path) -%}
     {%- set quoted_path = "'" ~ (path | replace("'", "''")) ~ "'" -%}
     {%- set found = run_query('select count(*) from glob(' ~ quoted_path ~ ')') -%}
     {%- if found.columns[0].values()[0] == 0 -%}
-        {{ exceptions.raise_compiler_error(
-            "Raw file '" ~ path ~ "' was not found; nothing was loaded or replaced."
-            ~ " Pass an existing CSV export as raw_csv.") }}
+        {{ refuse_raw_file(path, 'was not found') }}
     {%- endif -%}
     {%- set header = run_query(
         'select line from read_csv(' ~ quoted_path ~ ", header=false, auto_detect=false,"
         ~ " columns={'line': 'VARCHAR'}, delim='\\x1f', quote='', escape='') limit 1") -%}
-    {%- set header_line = header.columns[0].values()[0] if header.rows else '' -%}
-    {%- set present = check_raw_header(path, header_line) -%}
+    {%- if not header.rows -%}
+        {{ refuse_raw_file(path, 'is empty (no header, no rows)') }}
+    {%- endif -%}
+    {%- set present = check_raw_header(path, header.columns[0].values()[0]) -%}
+    {%- set identity = raw_file_identity(
+        path, '(select sha256(content) from read_blob(' ~ quoted_path ~ '))') -%}
 
     {#- declared in the file's own order; a file being scored may leave out the target -#}
     {%- set columns = [] -%}
     {%- for name in present -%}
         {%- do columns.append("'" ~ name | lower ~ "': 'VARCHAR'") -%}
     {%- endfor -%}
-    {%- set landing_sql -%}
-        create schema if not exists raw;
+    {%- set parse_sql -%}
+        create schema if not exists {{ spf_schema('raw') }};
 
         {#- ordinality counts parsed rows only; rows the reader rejected are numbered by line -#}
         create or replace temp table spf_parsed as
@@ -57,7 +92,16 @@
         from spf_rejects
         group by line;
 
-        create or replace table raw.student_performance_factors as
+        select (select count(*) from spf_parsed) + (select count(*) from spf_unparsed)
+    {%- endset -%}
+    {%- set landed = run_query(parse_sql).columns[0].values()[0] -%}
+    {%- if landed == 0 -%}
+        {%- do run_query('drop table spf_parsed; drop table spf_unparsed;'
+            ~ ' drop table spf_rejects; drop table spf_reject_scans') -%}
+        {{ refuse_raw_file(path, 'has a header but no data rows') }}
+    {%- endif -%}
+    {%- set landing_sql -%}
+        create or replace table {{ spf_schema('raw') }}.student_performance_factors as
         select
             cast(parsed.ordinality + (
                 select count(*) from spf_unparsed
@@ -74,7 +118,8 @@
             cast(null as varchar) as raw_line,
             cast(null as varchar) as load_error,
             cast(current_timestamp at time zone 'UTC' as timestamp) as loaded_at,
-            {{ quoted_path }} as source_file
+            {{ identity.file }} as source_file,
+            {{ identity.sha256 }} as source_file_sha256
         from spf_parsed as parsed
         union all
         select
@@ -85,7 +130,8 @@
             raw_line,
             lower(replace(load_error, '_', ' ')),
             cast(current_timestamp at time zone 'UTC' as timestamp),
-            {{ quoted_path }}
+            {{ identity.file }},
+            {{ identity.sha256 }}
         from spf_unparsed;
 
         drop table spf_parsed;
@@ -93,7 +139,7 @@
         drop table spf_rejects;
         drop table spf_reject_scans
     {%- endset -%}
-    {{ return(landing_sql) }}
+    {{ return(run_committed(landing_sql)) }}
 {%- endmacro %}
 
 
@@ -107,8 +153,8 @@
     copies it in with COPY ... FROM STDIN first. Here we only check that it did. -#}
 {% macro postgres__land_raw_students(path) -%}
     {%- set landed = run_query(
-        "select count(*) from information_schema.tables"
-        ~ " where table_schema = 'raw' and table_name = 'student_performance_factors'") -%}
+        "select count(*) from information_schema.tables where table_schema = '"
+        ~ spf_schema('raw') ~ "' and table_name = 'student_performance_factors'") -%}
     {%- if landed.columns[0].values()[0] == 0 -%}
         {{ exceptions.raise_compiler_error(
             "raw.student_performance_factors does not exist in this Postgres database. On Postgres"
@@ -123,9 +169,15 @@
     at a time, since Spark SQL runs no multi-statement scripts. Short rows are padded with
     nulls, as on DuckDB; rows with more fields than the export are kept with `load_error`. -#}
 {% macro spark__land_raw_students(path) -%}
-    {%- set header = run_query('select value from text.`' ~ path ~ '` limit 1') -%}
-    {%- set present = check_raw_header(
-        path, header.columns[0].values()[0] if header.rows else '') -%}
+    {%- set header = run_query('select value from text.`' ~ path ~ '` limit 2') -%}
+    {%- if not header.rows -%}
+        {{ refuse_raw_file(path, 'is empty (no header, no rows)') }}
+    {%- elif header.rows | length < 2 -%}
+        {{ refuse_raw_file(path, 'has a header but no data rows') }}
+    {%- endif -%}
+    {%- set present = check_raw_header(path, header.columns[0].values()[0]) -%}
+    {%- set identity = raw_file_identity(
+        path, '(select sha2(content, 256) from binaryFile.`' ~ path ~ '`)') -%}
     {%- set columns = [] -%}
     {%- for name in present -%}
         {%- do columns.append(name | lower ~ ' string') -%}
@@ -153,7 +205,8 @@
             case when {{ too_long }} then _corrupt_record end as raw_line,
             case when {{ too_long }} then 'too many columns' end as load_error,
             current_timestamp() as loaded_at,
-            '{{ path }}' as source_file
+            {{ identity.file }} as source_file,
+            {{ identity.sha256 }} as source_file_sha256
         from spf_raw_csv
     {%- endset -%}
     {%- do run_query(landing_sql) -%}

@@ -16,7 +16,7 @@
             case
                 when {{ text }} is null then {{ when_blank }}
                 when {{ name }} is null
-                    then '; {{ name }} ''' || {{ text }} || ''' is not one of {{ known }}'
+                    then '; {{ name }} ''' || {{ shown_value(text) }} || ''' is not one of {{ known }}'
                 else ''
             end
             {%- endset -%}
@@ -26,7 +26,7 @@
             case
                 when {{ text }} is null then {{ when_blank }}
                 when {{ name }} is null
-                    then '; {{ name }} ''' || {{ text }} || ''' is not {{ what }}'
+                    then '; {{ name }} ''' || {{ shown_value(text) }} || ''' is not {{ what }}'
                 when {{ name }} < {{ column.min }} or {{ name }} > {{ column.max }}
                     then '; {{ name }} ' || {{ text }}
                         || ' is outside {{ column.min }} to {{ column.max }}'

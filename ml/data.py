@@ -12,7 +12,7 @@ import pandas as pd
 from spf.profile import ConfigurationError
 from spf.warehouse import Warehouse
 
-FEATURES = "marts.ml_exam_score_features"
+FEATURES = ("marts", "ml_exam_score_features")
 OUTPUT_SCHEMA = "ml"
 OUTPUT_TABLES = ("model_metrics", "feature_importance", "predictions")
 _COUNT_COLUMNS = ("n_train", "n_test", "n_test_anomalies", "importance_rank")
@@ -46,15 +46,16 @@ def _columns(warehouse: Warehouse, relation: str) -> list[str] | None:
 
 def read_features(warehouse: Warehouse) -> pd.DataFrame:
     """The features mart, one row per accepted student, in raw-file order."""
-    if _columns(warehouse, FEATURES) is None:
+    relation = warehouse.relation(*FEATURES)
+    if _columns(warehouse, relation) is None:
         raise ConfigurationError(
-            f"{FEATURES} does not exist in {warehouse.location}: build the warehouse first"
+            f"{relation} does not exist in {warehouse.location}: build the warehouse first"
             " (`make run`, or `dbt build`)"
         )
-    features = warehouse.query(f"select * from {FEATURES} order by source_row_number")
+    features = warehouse.query(f"select * from {relation} order by source_row_number")
     if len(features) < 10:
         raise ConfigurationError(
-            f"{FEATURES} holds {len(features)} students, too few to train on: see"
+            f"{relation} holds {len(features)} students, too few to train on: see"
             " marts.rpt_rejected_rows for the rows that were rejected"
         )
     return features
@@ -62,8 +63,14 @@ def read_features(warehouse: Warehouse) -> pd.DataFrame:
 
 def output_columns(warehouse: Warehouse) -> dict[str, list[str]]:
     """The columns of each `ml` table; fails, with the fix, when a table is missing."""
-    found = {name: _columns(warehouse, f"{OUTPUT_SCHEMA}.{name}") for name in OUTPUT_TABLES}
-    missing = [f"{OUTPUT_SCHEMA}.{name}" for name, columns in found.items() if columns is None]
+    found = {
+        name: _columns(warehouse, warehouse.relation(OUTPUT_SCHEMA, name)) for name in OUTPUT_TABLES
+    }
+    missing = [
+        warehouse.relation(OUTPUT_SCHEMA, name)
+        for name, columns in found.items()
+        if columns is None
+    ]
     if missing:
         raise ConfigurationError(
             f"{', '.join(missing)} missing in {warehouse.location}: run `dbt build` (its"

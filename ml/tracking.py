@@ -81,8 +81,11 @@ def _loggable(value: Any) -> bool:
     return isinstance(value, numbers.Real | np.bool_) and math.isfinite(value)
 
 
-def log_training(evaluation: Evaluation) -> str:
-    """Log one training run (a nested run per candidate); register the champion. Its run id."""
+def log_training(evaluation: Evaluation, register: bool) -> tuple[str, str | None]:
+    """Log one training run (a nested run per candidate); register the champion when `register`.
+
+    The new version gets no alias here: `promote` moves the `champion` alias to it when the
+    run publishes the warehouse its predictions belong to. Returns (run id, version or None)."""
     from mlflow.models import infer_signature
 
     mlflow = _use_experiment()
@@ -103,6 +106,7 @@ def log_training(evaluation: Evaluation) -> str:
         mlflow.log_table(evaluation.metrics, artifact_file="model_metrics.json")
         mlflow.log_table(evaluation.importance, artifact_file="feature_importance.json")
         mlflow.log_table(evaluation.anomalies, artifact_file="score_anomalies.json")
+        mlflow.set_tag("promotion", "registered" if register else "refused")
         info = mlflow.sklearn.log_model(
             sk_model=evaluation.champion,
             name="model",
@@ -111,15 +115,37 @@ def log_training(evaluation: Evaluation) -> str:
             signature=infer_signature(
                 evaluation.x_sample, evaluation.champion.predict(evaluation.x_sample)
             ),
-            registered_model_name=REGISTERED_MODEL,
+            registered_model_name=REGISTERED_MODEL if register else None,
             pip_requirements=_pinned_requirements(),  # no inference: it runs a subprocess
         )
+        if not register:
+            return run.info.run_id, None
         version = str(info.registered_model_version)
-        client.set_registered_model_alias(REGISTERED_MODEL, CHAMPION_ALIAS, version)
         client.set_model_version_tag(
             REGISTERED_MODEL, version, "model_name", evaluation.champion_name
         )
-        return run.info.run_id
+        return run.info.run_id, version
+
+
+def promote(version: str) -> None:
+    """Point the `champion` alias at `version`: done when its warehouse is published."""
+    _use_store().MlflowClient().set_registered_model_alias(
+        REGISTERED_MODEL, CHAMPION_ALIAS, version
+    )
+
+
+def champion_version() -> str | None:
+    """The version the `champion` alias points at, or None."""
+    from mlflow.exceptions import MlflowException
+
+    uri = tracking_uri()
+    if uri.startswith("sqlite:///") and not Path(urlparse(uri).path).is_file():
+        return None
+    try:
+        client = _use_store().MlflowClient()
+        return str(client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS).version)
+    except MlflowException:
+        return None
 
 
 @dataclass(frozen=True)

@@ -170,8 +170,39 @@ def format_report(evaluation: Evaluation) -> str:
     return "\n".join(lines)
 
 
-def train(target: str | None = None) -> str:
-    """Train on the active target's features mart, track the run, write schema `ml`. Run id."""
+BASELINE_MODEL = "mean_predictor"
+
+
+@dataclass(frozen=True)
+class TrainingResult:
+    """What a training run left for the run's publish step."""
+
+    run_id: str
+    model_version: str | None  # registered, to become `champion` when the warehouse publishes
+    refusal: str | None  # why the champion was not registered (None when it was)
+
+
+def promotion_refusal(metrics: pd.DataFrame) -> str | None:
+    """Why the run's champion must not be registered, or None. The policy: a champion is
+    registered only when its cross-validated MSE is lower than the mean predictor's, i.e. when
+    the factors explain something; otherwise the previous champion stays."""
+    champion = metrics.loc[metrics["is_champion"]].iloc[0]
+    baseline = metrics.loc[metrics["model_name"] == BASELINE_MODEL].iloc[0]
+    if (
+        champion["model_name"] != BASELINE_MODEL
+        and champion["cv_mse_mean"] < baseline["cv_mse_mean"]
+    ):
+        return None
+    return (
+        f"the best model ({champion['model_name']}, CV MSE {champion['cv_mse_mean']:.3f}) does"
+        f" not beat the mean predictor (CV MSE {baseline['cv_mse_mean']:.3f}): the exam scores"
+        " do not follow the factors in this file"
+    )
+
+
+def train(target: str | None = None) -> TrainingResult:
+    """Train on the active target's features mart (the run's build area), track the run in
+    MLflow and write schema `ml` there. The champion is registered but not yet aliased."""
     with open_warehouse(target) as warehouse:
         features = data.read_features(warehouse)
         data.output_columns(warehouse)  # fail before training, not after
@@ -191,19 +222,36 @@ def train(target: str | None = None) -> str:
     from ml import tracking
 
     started = time.perf_counter()
-    run_id = tracking.log_training(evaluation)
+    refusal = promotion_refusal(evaluation.metrics)
+    run_id, version = tracking.log_training(evaluation, register=refusal is None)
     trained_at = datetime.now(UTC).replace(tzinfo=None)
+    metrics = evaluation.metrics.assign(
+        run_id=run_id,
+        trained_at=trained_at,
+        model_version=[
+            version if champion else None for champion in evaluation.metrics["is_champion"]
+        ],
+    )
+    predictions = evaluation.predictions.assign(run_id=run_id)
+    if refusal:  # no prediction from a model that was not good enough to register
+        predictions = predictions.iloc[0:0]
     with open_warehouse(target) as warehouse:
         data.write_outputs(
-            warehouse,
-            evaluation.metrics.assign(run_id=run_id, trained_at=trained_at),
-            evaluation.importance.assign(run_id=run_id),
-            evaluation.predictions.assign(run_id=run_id),
+            warehouse, metrics, evaluation.importance.assign(run_id=run_id), predictions
         )
-    print(
-        f"ml: run {run_id} logged to MLflow ({tracking.tracking_uri()}), champion registered as"
-        f" '{tracking.REGISTERED_MODEL}@{tracking.CHAMPION_ALIAS}'; wrote ml.model_metrics,"
-        f" ml.feature_importance and ml.predictions in {time.perf_counter() - started:.1f} s",
-        flush=True,
-    )
-    return run_id
+    if refusal:
+        print(
+            f"\n!! ml: champion NOT promoted: {refusal}. The previous champion (if any) stays;"
+            " the warehouse is published without predictions.\n",
+            flush=True,
+        )
+    else:
+        print(
+            f"ml: run {run_id} logged to MLflow ({tracking.tracking_uri()}); champion registered"
+            f" as '{tracking.REGISTERED_MODEL}' version {version} (alias"
+            f" '{tracking.CHAMPION_ALIAS}' when the warehouse is published); wrote"
+            f" ml.model_metrics, ml.feature_importance and ml.predictions in"
+            f" {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+    return TrainingResult(run_id=run_id, model_version=version, refusal=refusal)

@@ -20,8 +20,8 @@ def raw_header() -> list[str]:
     return [column["raw"] for column in spf_columns()]
 
 
-def header_problem(path: str, found: list[str]) -> str | None:
-    """The same message as macros/check_raw_header.sql when `found` is not the export's header."""
+def header_problem(found: list[str]) -> str | None:
+    """What macros/check_raw_header.sql reports when `found` is not the export's header."""
     expected = raw_header()
     names = [name.replace('"', "").replace("\ufeff", "").strip() for name in found]
     missing = [name for name in expected if name not in names]
@@ -29,9 +29,7 @@ def header_problem(path: str, found: list[str]) -> str | None:
     if not missing and not unexpected:
         return None
     return (
-        f"Raw file '{path}' is not a Student Performance Factors export;"
-        " nothing was loaded or replaced.\n"
-        f"  missing columns:    {', '.join(missing) or '(none)'}\n"
+        f"missing columns:    {', '.join(missing) or '(none)'}\n"
         f"  unexpected columns: {', '.join(unexpected) or '(none)'}\n"
         f"  expected header:    {','.join(expected)}"
     )

@@ -1,44 +1,73 @@
 """Run dbt commands in this process: dbt's start-up and the project's parse are paid once per
-job, not once per command (the parsed manifest is reused while target and vars are the same)."""
+job, not once per command (the parsed manifest is reused while target, vars and the build
+area's schema suffix are the same)."""
 
 from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 from dbt.cli.main import dbtRunner
 
 from spf.profile import PROJECT_ROOT
 
-_MANIFESTS: dict[tuple[str | None, str | None], object] = {}
+_MANIFESTS: dict[tuple[str | None, str, str], object] = {}
 
 
 class DbtCommandFailed(RuntimeError):
     """A dbt command failed; dbt has already printed why."""
 
 
-def _common_args(raw_csv: str | None, target: str | None) -> list[str]:
+def _common_args(target: str | None, variables: dict[str, Any] | None) -> list[str]:
     args = ["--project-dir", str(PROJECT_ROOT), "--profiles-dir", str(PROJECT_ROOT)]
     if target:
         args += ["--target", target]
-    if raw_csv:
-        args += ["--vars", json.dumps({"raw_csv": os.path.abspath(raw_csv)})]
+    if variables:
+        args += ["--vars", json.dumps(variables, sort_keys=True)]
     return args
 
 
-def _manifest(raw_csv: str | None, target: str | None) -> object:
-    key = (raw_csv, target)
+def _manifest(target: str | None, variables: dict[str, Any] | None) -> object:
+    key = (
+        target,
+        json.dumps(variables or {}, sort_keys=True),
+        os.environ.get("SPF_SCHEMA_SUFFIX", ""),
+    )
     if key not in _MANIFESTS:
-        result = dbtRunner().invoke(["parse", "--quiet", *_common_args(raw_csv, target)])
+        result = dbtRunner().invoke(["parse", "--quiet", *_common_args(target, variables)])
+        _raise_interrupt(result)
         if not result.success:
             raise DbtCommandFailed("dbt parse failed (see the messages above)")
         _MANIFESTS[key] = result.result
     return _MANIFESTS[key]
 
 
-def run_dbt(args: list[str], raw_csv: str | None = None, target: str | None = None) -> None:
+def _raise_interrupt(result: Any) -> None:
+    """dbt returns a Ctrl-C (or our SIGTERM) as a failed result: raise it again."""
+    if isinstance(result.exception, KeyboardInterrupt):
+        raise result.exception
+
+
+def run_dbt(
+    args: list[str], target: str | None = None, variables: dict[str, Any] | None = None
+) -> None:
     """Invoke `dbt <args>` against this project; raise DbtCommandFailed when it fails."""
-    runner = dbtRunner(manifest=_manifest(raw_csv, target))
-    result = runner.invoke([*args, *_common_args(raw_csv, target)])
+    runner = dbtRunner(manifest=_manifest(target, variables))
+    result = runner.invoke([*args, *_common_args(target, variables)])
+    _raise_interrupt(result)
     if not result.success:
         raise DbtCommandFailed(f"dbt {args[0]} failed (see the messages above)")
+
+
+def release_connections() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open between commands of one process, so the
+    file can be checkpointed and published (and this process then sees the published one)."""
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:
+        return
+    with DuckDBConnectionManager._LOCK:
+        if DuckDBConnectionManager._ENV is not None:
+            DuckDBConnectionManager._ENV.close()
+            DuckDBConnectionManager._ENV = None

@@ -21,6 +21,8 @@ def exit_code_of(action: Callable[[], None]) -> int:
     except psycopg2.OperationalError as error:
         print(f"\nerror: cannot reach the Postgres warehouse: {error}".rstrip(), file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
+        message = getattr(interrupt, "message", "interrupted")
+        print(f"\n{message}", file=sys.stderr)
         return 130
     return 0

@@ -16,24 +16,23 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from spf.columns import header_problem, raw_header
-from spf.profile import ConfigurationError
+from spf.rawfile import RawFile, RawFileRefused
 
-RAW_TABLE = "raw.student_performance_factors"
+RAW_TABLE = "student_performance_factors"
 BATCH_ROWS = 50_000
 
 
-class RawFileRefused(ConfigurationError):
-    """The raw file is missing or is not the export; nothing was replaced."""
-
-
-def _rows(path: Path) -> Iterator[tuple[int, list[str | None], str | None, str | None]]:
+def _rows(
+    path: Path, encoding: str
+) -> Iterator[tuple[int, list[str | None], str | None, str | None]]:
     """(row number, the export's fields in header order, raw line, load error) per data row."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
+    encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    with path.open(newline="", encoding=encoding) as handle:
         reader = csv.reader(handle)
         header = next(reader, [])
-        problem = header_problem(str(path), header)
+        problem = header_problem(header)
         if problem:
-            raise RawFileRefused(problem)
+            raise RawFileRefused(path, "is not a Student Performance Factors export", problem)
         names = [name.strip().strip('"') for name in header]
         order = [names.index(name) for name in raw_header()]
         number = 0
@@ -48,47 +47,37 @@ def _rows(path: Path) -> Iterator[tuple[int, list[str | None], str | None, str |
             yield number, [padded[i] if padded[i] != "" else None for i in order], None, None
 
 
-def land_postgres(connection, path: Path) -> int:
-    """COPY the export at `path` into raw.student_performance_factors; return rows landed."""
-    if not path.is_file():
-        raise RawFileRefused(f"Raw file '{path}' was not found; nothing was loaded or replaced.")
+def land_postgres(connection, raw: RawFile, schema: str = "raw") -> int:
+    """COPY the export into `schema`.student_performance_factors; return rows landed."""
+    path = raw.path
     columns = [name.lower() for name in raw_header()]
     all_columns = ["source_row_number", *columns, "raw_line", "load_error"]
-    landing = "raw.student_performance_factors__landing"
+    landing = f"{schema}.{RAW_TABLE}__landing"
     loaded_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
-    rows = _rows(path)
-    try:
-        first = next(rows, None)  # reads the header: a wrong file fails before any SQL runs
-    except UnicodeDecodeError as error:
-        raise RawFileRefused(f"Raw file '{path}' is not UTF-8 text ({error.reason}).") from None
+    rows = _rows(path, raw.encoding)
+    first = next(rows, None)  # reads the header: a wrong file fails before any SQL runs
     landed = 0
     with connection:  # one transaction: the old table stays until the new one is complete
         with connection.cursor() as cursor:
-            cursor.execute("create schema if not exists raw")
+            cursor.execute(f"create schema if not exists {schema}")
             cursor.execute(f"drop table if exists {landing}")
             definitions = ", ".join(f"{name} text" for name in all_columns[1:])
             cursor.execute(
                 f"create table {landing} (source_row_number bigint, {definitions},"
-                " loaded_at timestamp default %s, source_file text default %s)",
-                (loaded_at, str(path)),
+                " loaded_at timestamp default %s, source_file text default %s,"
+                " source_file_sha256 text default %s)",
+                (loaded_at, str(path), raw.sha256),
             )
             batch = [] if first is None else [first]
-            for row in _decoded(rows, path):
+            for row in rows:
                 batch.append(row)
                 if len(batch) >= BATCH_ROWS:
                     landed += _copy(cursor, landing, all_columns, batch)
                     batch = []
             landed += _copy(cursor, landing, all_columns, batch)
-            cursor.execute(f"drop table if exists {RAW_TABLE} cascade")
-            cursor.execute(f"alter table {landing} rename to student_performance_factors")
+            cursor.execute(f"drop table if exists {schema}.{RAW_TABLE} cascade")
+            cursor.execute(f"alter table {landing} rename to {RAW_TABLE}")
     return landed
-
-
-def _decoded(rows: Iterator, path: Path) -> Iterator:
-    try:
-        yield from rows
-    except UnicodeDecodeError as error:
-        raise RawFileRefused(f"Raw file '{path}' is not UTF-8 text ({error.reason}).") from None
 
 
 def _copy(cursor, table: str, columns: list[str], batch: list) -> int:

@@ -1,4 +1,7 @@
-"""Read from and write to the active target's warehouse (DuckDB file or Postgres)."""
+"""Read from and write to the active target's warehouse (DuckDB file or Postgres).
+
+Inside a run's build area (spf.publish) the same code reaches the build area: the DuckDB path
+is the build file's, and on Postgres `schema("marts")` is `marts__build`."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from spf.profile import PROJECT_ROOT, ConfigurationError, target_settings
+from spf.publish import schema_suffix
 
 
 class Warehouse:
@@ -34,6 +38,14 @@ class Warehouse:
     def duckdb_path(self) -> Path:
         path = Path(self.settings["path"])
         return path if path.is_absolute() else PROJECT_ROOT / path
+
+    @staticmethod
+    def schema(layer: str) -> str:
+        """The schema that holds a layer (raw, staging, intermediate, marts, ml) right now."""
+        return layer + schema_suffix()
+
+    def relation(self, layer: str, table: str) -> str:
+        return f"{self.schema(layer)}.{table}"
 
     def connect(self, read_only: bool = False) -> Any:
         if self._connection is not None:
@@ -87,16 +99,16 @@ class Warehouse:
             with connection.cursor() as cursor:
                 cursor.execute(sql)
 
-    def read_table(self, schema: str, table: str) -> pd.DataFrame:
-        return self.query(f"select * from {schema}.{table}")
+    def read_table(self, layer: str, table: str) -> pd.DataFrame:
+        return self.query(f"select * from {self.relation(layer, table)}")
 
     def write_table(
-        self, frame: pd.DataFrame, schema: str, table: str, append: bool = False
+        self, frame: pd.DataFrame, layer: str, table: str, append: bool = False
     ) -> None:
-        """Create (or replace, or append to) `schema.table` from a DataFrame."""
+        """Create (or replace, or append to) a layer's table from a DataFrame."""
         connection = self.connect()
-        name = f"{schema}.{table}"
-        self.execute(f"create schema if not exists {schema}")
+        name = self.relation(layer, table)
+        self.execute(f"create schema if not exists {self.schema(layer)}")
         if self.type == "duckdb":
             connection.register("frame_to_write", frame)
             verb = "insert into" if append else "create or replace table"

@@ -4,7 +4,9 @@ with
 received as (
     select
         count(*) as rows_received,
+        count(case when is_exact_duplicate then 1 end) as rows_duplicated,
         max(source_file) as source_file,
+        max(source_file_sha256) as source_file_sha256,
         max(loaded_at) as loaded_at
     from {{ ref('stg_spf__students') }}
 ),
@@ -20,10 +22,12 @@ rejected as (
 reconciled as (
     select
         received.source_file,
+        received.source_file_sha256,
         received.loaded_at,
         received.rows_received,
         accepted.rows_accepted,
         rejected.rows_rejected,
+        received.rows_duplicated,
         received.rows_received = accepted.rows_accepted + rejected.rows_rejected
             as is_reconciled
     from received

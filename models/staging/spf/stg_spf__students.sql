@@ -14,6 +14,7 @@ cleaned as (
         load_error,
         loaded_at,
         source_file,
+        source_file_sha256,
         {%- for column in spf_columns() %}
         {{ clean_text(raw_column_name(column)) }} as {{ column.name }}_text,
         {%- endfor %}
@@ -91,11 +92,14 @@ final as (
         {{ column.name }}_text is null as is_{{ column.name }}_missing,
         {%- endfor %}
         rejection_reasons is null as is_accepted,
+        -- the export has no student id: identical rows are all kept, the later ones flagged
+        duplicate_ordinal > 1 as is_exact_duplicate,
 
         -- validation and lineage
         rejection_reasons,
         raw_record,
         source_file,
+        source_file_sha256,
         loaded_at
     from checked
 )

@@ -1,0 +1,137 @@
+"""One run at a time per warehouse, across processes.
+
+A DuckDB (or local Spark) warehouse is locked with an exclusive `flock` on a file beside it; a
+Postgres database with a session advisory lock. Both are released by the operating system or
+the server when the holder exits, even on SIGKILL, so a killed run leaves no stale lock. A
+second run waits, saying who holds the lock, up to SPF_LOCK_TIMEOUT seconds (default 600),
+then stops with that message and a non-zero exit; its file is never silently discarded.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from spf.profile import ConfigurationError
+
+DEFAULT_TIMEOUT_SECONDS = 600.0
+POLL_SECONDS = 0.5
+# pg_advisory_lock(classid, objid): the project's own pair of keys
+PG_LOCK_KEYS = (0x5350, 0x4652)  # "SP", "FR"
+_APPLICATION_NAME = re.compile(r"spf run pid=(?P<pid>\d+) started=(?P<started>.+)")
+
+
+class WarehouseBusy(ConfigurationError):
+    """Another run holds the warehouse for longer than we were allowed to wait."""
+
+
+def lock_timeout() -> float:
+    value = os.environ.get("SPF_LOCK_TIMEOUT", str(DEFAULT_TIMEOUT_SECONDS))
+    try:
+        return float(value)
+    except ValueError:
+        raise ConfigurationError(f"SPF_LOCK_TIMEOUT={value!r} is not a number of seconds") from None
+
+
+def holder_text(holder: dict[str, Any] | None) -> str:
+    if not holder:
+        return "warehouse busy: another run holds it"
+    return f"warehouse busy: run started at {holder['started_at']} by PID {holder['pid']}"
+
+
+def _wait(try_lock: Callable[[], bool], holder: Callable[[], dict | None], where: str) -> None:
+    timeout = lock_timeout()
+    deadline = time.monotonic() + timeout
+    announced = False
+    while not try_lock():
+        if time.monotonic() >= deadline:
+            raise WarehouseBusy(
+                f"{holder_text(holder())} ({where}); gave up after waiting {timeout:.0f} s"
+                " (SPF_LOCK_TIMEOUT). Nothing was loaded or replaced; run again when it ends."
+            )
+        if not announced:
+            print(f"{holder_text(holder())} ({where}); waiting up to {timeout:.0f} s", flush=True)
+            announced = True
+        time.sleep(POLL_SECONDS)
+
+
+def _this_run() -> dict[str, Any]:
+    return {"pid": os.getpid(), "started_at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")}
+
+
+@contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (created if missing) while the block runs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+
+        def try_lock() -> bool:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                return False
+
+        def holder() -> dict | None:
+            try:
+                return json.loads(path.read_text() or "null")
+            except (OSError, ValueError):
+                return None
+
+        _wait(try_lock, holder, str(path))
+        handle.seek(0)
+        handle.truncate()
+        handle.write(json.dumps(_this_run()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        handle.close()
+
+
+@contextmanager
+def postgres_lock(connect: Callable[[str], Any], where: str) -> Iterator[None]:
+    """Hold the database's advisory lock on a connection of its own while the block runs.
+
+    `connect(application_name)` opens that connection; its application name tells a waiting
+    run who holds the lock (pg_stat_activity)."""
+    me = _this_run()
+    connection = connect(f"spf run pid={me['pid']} started={me['started_at']}")
+    connection.autocommit = True
+    try:
+        cursor = connection.cursor()
+
+        def try_lock() -> bool:
+            cursor.execute("select pg_try_advisory_lock(%s, %s)", PG_LOCK_KEYS)
+            return bool(cursor.fetchone()[0])
+
+        def holder() -> dict | None:
+            cursor.execute(
+                "select activity.application_name from pg_locks as locks"
+                " inner join pg_stat_activity as activity on locks.pid = activity.pid"
+                " where locks.locktype = 'advisory' and locks.granted"
+                " and locks.classid = %s and locks.objid = %s",
+                PG_LOCK_KEYS,
+            )
+            row = cursor.fetchone()
+            found = _APPLICATION_NAME.match(row[0] or "") if row else None
+            return {"pid": found["pid"], "started_at": found["started"]} if found else None
+
+        _wait(try_lock, holder, where)
+        yield
+    finally:
+        connection.close()  # ends the session, which releases the lock

@@ -1,0 +1,253 @@
+"""Write–audit–publish: every run builds a private copy of the warehouse, tests it there, and
+only then publishes it in one atomic step. Readers see the previous complete warehouse or the
+new complete one, never a mix; a failed, refused or interrupted run leaves them what they had.
+
+- DuckDB: the build area is a new file, `warehouse/.build/<name>.duckdb` (same file name, so
+  the catalog name inside is the published one's). Publishing checkpoints and closes it, then
+  `os.replace`s it over the published file: a reader holding the old file keeps reading it,
+  new connections open the new one. Readers never block the build, and the build never blocks
+  readers.
+- Postgres: the build area is a set of shadow schemas (`raw__build`, `staging__build`,
+  `intermediate__build`, `marts__build`, `ml__build`), with `bi_reader`'s grants made there.
+  Publishing renames all five in one transaction (`marts` -> `marts__old`,
+  `marts__build` -> `marts`, ...), then drops the old ones. A query sees old or new tables.
+- Spark: built in place (no atomic swap across databases in Spark's session catalog); readers
+  may see a mix while a Spark build runs. See the README.
+
+The lock (spf.lock) makes the build area one run's own: a stale area left by a killed run is
+removed by the next run, which holds the lock.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+from spf.lock import file_lock, postgres_lock
+from spf.profile import PROJECT_ROOT
+
+LAYERS = ("raw", "staging", "intermediate", "marts", "ml")
+RAW_TABLE = "student_performance_factors"
+SUFFIX_VARIABLE = "SPF_SCHEMA_SUFFIX"  # read by macros/spf_schema.sql and spf.warehouse
+BUILD_SUFFIX = "__build"
+OLD_SUFFIX = "__old"
+
+
+def schema_suffix() -> str:
+    """The suffix of the schemas being built (empty outside a Postgres/Spark build area)."""
+    return os.environ.get(SUFFIX_VARIABLE, "")
+
+
+@contextmanager
+def environment(values: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the block (dbt reads them when it renders the profile)."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+class BuildArea:
+    """Where one run builds, and how it publishes, for one engine."""
+
+    #: readers see this during a run, and this after a failed one (README, `spf run` output)
+    guarantee = ""
+    docs_after_publish = False
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        self.settings = settings
+
+    def lock(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def environ(self) -> dict[str, str]:
+        """Environment variables that point dbt and spf.warehouse at the build area."""
+        return {}
+
+    @property
+    def scratch(self) -> Path:
+        """A private folder of the run's (e.g. a UTF-8 copy of the raw file)."""
+        return PROJECT_ROOT / "warehouse" / ".build" / "scratch"
+
+    def reset(self) -> None:
+        """Remove whatever a previous (failed, killed) run left in the build area."""
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def keep_raw(self) -> bool:
+        """Copy the published raw table into the build area; False when there is none."""
+        return False
+
+    def publish(self) -> None:
+        raise NotImplementedError
+
+
+class DuckDBBuildArea(BuildArea):
+    guarantee = (
+        "readers keep the previous file until the new one replaces it in one step; a failed"
+        " run leaves it untouched"
+    )
+
+    def __init__(self, settings: dict[str, Any]) -> None:
+        super().__init__(settings)
+        path = Path(settings["path"])
+        self.published = path if path.is_absolute() else PROJECT_ROOT / path
+        self.build = self.published.parent / ".build" / self.published.name
+
+    @property
+    def scratch(self) -> Path:
+        return self.build.parent / "scratch"
+
+    def lock(self) -> AbstractContextManager[None]:
+        return file_lock(self.published.with_name(self.published.name + ".lock"))
+
+    def environ(self) -> dict[str, str]:
+        return {"SPF_DUCKDB_PATH": str(self.build)}
+
+    def reset(self) -> None:
+        super().reset()
+        for path in (self.build, self.build.with_name(self.build.name + ".wal")):
+            path.unlink(missing_ok=True)
+        self.build.parent.mkdir(parents=True, exist_ok=True)
+
+    def keep_raw(self) -> bool:
+        import duckdb
+
+        if not self.published.exists():
+            return False
+        with duckdb.connect(str(self.build)) as connection:
+            connection.execute("attach ? as published (read_only)", [str(self.published)])
+            found = connection.execute(
+                "select count(*) from duckdb_tables()"
+                " where database_name = 'published' and schema_name = 'raw'"
+                " and table_name = ?",
+                [RAW_TABLE],
+            ).fetchone()[0]
+            if found:
+                connection.execute("create schema if not exists raw")
+                connection.execute(
+                    f"create table raw.{RAW_TABLE} as select * from published.raw.{RAW_TABLE}"
+                )
+            connection.execute("detach published")
+        return bool(found)
+
+    def publish(self) -> None:
+        import duckdb
+
+        with duckdb.connect(str(self.build)) as connection:
+            connection.execute("checkpoint")
+        # a write-ahead log left beside the published file by a killed plain `dbt build`
+        # belongs to the old file; replayed onto the new one it would corrupt it
+        self.published.with_name(self.published.name + ".wal").unlink(missing_ok=True)
+        os.replace(self.build, self.published)
+
+
+class PostgresBuildArea(BuildArea):
+    guarantee = (
+        "readers (bi_reader) keep the previous schemas until one transaction swaps in the new"
+        " ones; a failed run leaves them untouched"
+    )
+    docs_after_publish = True  # the docs site names the published schemas, not the shadows
+
+    def lock(self) -> AbstractContextManager[None]:
+        import psycopg2
+
+        s = self.settings
+
+        def connect(application_name: str) -> Any:
+            return psycopg2.connect(
+                host=s["host"], port=s["port"], user=s["user"],
+                password=s.get("password") or None, dbname=s["dbname"],
+                application_name=application_name,
+            )  # fmt: skip
+
+        return postgres_lock(connect, f"database {s['dbname']} on {s['host']}:{s['port']}")
+
+    def environ(self) -> dict[str, str]:
+        return {SUFFIX_VARIABLE: BUILD_SUFFIX}
+
+    def _run(self, statements: list[str], transaction: bool = False) -> list[Any]:
+        from spf.warehouse import open_warehouse
+
+        with environment({SUFFIX_VARIABLE: ""}), open_warehouse(self.settings["target_name"]) as w:
+            connection = w.connect()
+            connection.autocommit = not transaction
+            results = []
+            with connection.cursor() as cursor:
+                for statement in statements:
+                    cursor.execute(statement)
+                    results.append(cursor.fetchall() if cursor.description else None)
+            if transaction:
+                connection.commit()
+            return results
+
+    def _existing(self, names: list[str]) -> set[str]:
+        listed = ", ".join(f"'{name}'" for name in names)
+        rows = self._run([f"select nspname from pg_namespace where nspname in ({listed})"])[0]
+        return {row[0] for row in rows}
+
+    def reset(self) -> None:
+        super().reset()
+        stale = [layer + suffix for layer in LAYERS for suffix in (BUILD_SUFFIX, OLD_SUFFIX)]
+        self._run([f"drop schema if exists {name} cascade" for name in stale])
+
+    def keep_raw(self) -> bool:
+        rows = self._run(
+            [
+                "select count(*) from information_schema.tables"
+                f" where table_schema = 'raw' and table_name = '{RAW_TABLE}'"
+            ]
+        )[0]
+        if not rows[0][0]:
+            return False
+        self._run(
+            [
+                f"create schema if not exists raw{BUILD_SUFFIX}",
+                f"create table raw{BUILD_SUFFIX}.{RAW_TABLE} as select * from raw.{RAW_TABLE}",
+            ]
+        )
+        return True
+
+    def publish(self) -> None:
+        built = self._existing([layer + BUILD_SUFFIX for layer in LAYERS])
+        published = self._existing(list(LAYERS))
+        swap = []
+        for layer in LAYERS:
+            if layer + BUILD_SUFFIX not in built:
+                continue
+            if layer in published:
+                swap.append(f"alter schema {layer} rename to {layer}{OLD_SUFFIX}")
+            swap.append(f"alter schema {layer}{BUILD_SUFFIX} rename to {layer}")
+        self._run(swap, transaction=True)
+        # outside the swap: a reader's long query on an old table delays this, not the publish
+        self._run([f"drop schema if exists {layer}{OLD_SUFFIX} cascade" for layer in LAYERS])
+
+
+class InPlaceBuildArea(BuildArea):
+    guarantee = "built in place: readers may see a mix of old and new tables while a run builds"
+
+    def lock(self) -> AbstractContextManager[None]:
+        spark_dir = Path(os.environ.get("SPF_SPARK_DIR", ".spark"))
+        spark_dir = spark_dir if spark_dir.is_absolute() else PROJECT_ROOT / spark_dir
+        return file_lock(spark_dir / "spf.lock")
+
+    def keep_raw(self) -> bool:
+        return True  # the raw table stays where it is unless a file is given
+
+    def publish(self) -> None:
+        return None
+
+
+def build_area(settings: dict[str, Any]) -> BuildArea:
+    return {"duckdb": DuckDBBuildArea, "postgres": PostgresBuildArea}.get(
+        settings["type"], InPlaceBuildArea
+    )(settings)

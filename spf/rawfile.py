@@ -1,0 +1,129 @@
+"""What a raw file is, checked before anything is landed: found, a file, not empty, text the
+engines can read. Read once, in chunks: its SHA-256 (recorded with the load), its encoding
+(UTF-8, or Latin-1/Windows-1252 or UTF-16, which are converted to a UTF-8 copy that is landed
+instead), and whether it has any data row after its header.
+
+Every refusal names the file, says what was found and what to do, and that nothing changed.
+The header itself is checked by the landing (macros/check_raw_header.sql).
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from spf.profile import ConfigurationError
+
+CHUNK_BYTES = 1 << 20
+PARQUET_MAGIC = b"PAR1"
+UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+UTF8_BOM = codecs.BOM_UTF8
+
+
+class RawFileRefused(ConfigurationError):
+    """The raw file cannot be landed; nothing was loaded or replaced."""
+
+    def __init__(self, path: Path | str, why: str, fix: str = "") -> None:
+        message = f"Raw file '{path}' {why}; nothing was loaded or replaced."
+        super().__init__(f"{message}\n  {fix}" if fix else message)
+
+
+@dataclass(frozen=True)
+class RawFile:
+    """A raw file that may be landed."""
+
+    path: Path  # the user's file
+    sha256: str  # of the user's file's bytes
+    encoding: str  # "utf-8", "windows-1252", "latin-1" or "utf-16"
+
+    @property
+    def needs_conversion(self) -> bool:
+        return self.encoding != "utf-8"
+
+    def utf8_copy(self, directory: Path) -> Path:
+        """The file converted to UTF-8 in `directory` (the build area), for the engine to read."""
+        directory.mkdir(parents=True, exist_ok=True)
+        copy = directory / f"{self.path.stem}.utf8.csv"
+        with (
+            self.path.open(encoding=self.encoding, newline="") as source,
+            copy.open("w", encoding="utf-8", newline="") as target,
+        ):
+            while chunk := source.read(CHUNK_BYTES):  # the utf-16 codec drops its BOM itself
+                target.write(chunk)
+        return copy
+
+
+def inspect_raw_file(path: Path) -> RawFile:
+    """Check `path` and describe it; raise RawFileRefused with the reason when it cannot land."""
+    if not path.exists():
+        raise RawFileRefused(path, "was not found", "Pass an existing CSV export.")
+    if path.is_dir():
+        raise RawFileRefused(
+            path, "is a directory", "Pass the export's CSV file itself, not the folder holding it."
+        )
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    is_utf8, first, has_data = True, b"", False
+    header_done = False
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK_BYTES):
+            digest.update(chunk)
+            if not first:
+                first = chunk[:4096]
+                if first.startswith(PARQUET_MAGIC):
+                    raise RawFileRefused(
+                        path,
+                        "is a Parquet file, which is not supported yet",
+                        "Export it as CSV (UTF-8, comma-separated, with the export's header).",
+                    )
+            if is_utf8:
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError:
+                    is_utf8 = False
+            if not has_data:
+                rest = chunk
+                if not header_done:
+                    newline = chunk.find(b"\n")
+                    if newline < 0:
+                        continue
+                    header_done, rest = True, chunk[newline + 1 :]
+                has_data = bool(rest.strip(b"\r\n\t \x00"))
+    if not first.strip(UTF8_BOM + b"\r\n\t "):
+        raise RawFileRefused(path, "is empty (no header, no rows)", "Pass a non-empty export.")
+    encoding = "utf-8" if is_utf8 else _other_encoding(path, first)
+    if encoding == "utf-16":
+        has_data = _utf16_has_data(path)
+    if not has_data:
+        raise RawFileRefused(
+            path, "has a header but no data rows", "Pass an export with at least one student."
+        )
+    return RawFile(path=path, sha256=digest.hexdigest(), encoding=encoding)
+
+
+def _other_encoding(path: Path, first: bytes) -> str:
+    """UTF-16 (by its byte-order mark) or a single-byte Windows/Latin encoding; else refused."""
+    if first.startswith(UTF16_BOMS):
+        return "utf-16"
+    if b"\x00" in first:
+        raise RawFileRefused(
+            path,
+            "looks like UTF-16 text without a byte-order mark (or is not text)",
+            "Save it as CSV UTF-8, e.g. `iconv -f UTF-16LE -t UTF-8 in.csv > out.csv`.",
+        )
+    decoder = codecs.getincrementaldecoder("windows-1252")()
+    with path.open("rb") as handle:
+        try:
+            while chunk := handle.read(CHUNK_BYTES):
+                decoder.decode(chunk)
+        except UnicodeDecodeError:
+            return "latin-1"  # every byte is a Latin-1 character
+    return "windows-1252"
+
+
+def _utf16_has_data(path: Path) -> bool:
+    with path.open(encoding="utf-16", newline="") as handle:
+        handle.readline()
+        return any(line.strip() for line in handle)
