@@ -24,15 +24,15 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/python -m spf run --target $(TARGET) $(if $(RAW_CSV),--raw-csv "$(RAW_CSV)")
+	$(BIN)/python -m pipeline run --target $(TARGET) $(if $(RAW_CSV),--raw-csv "$(RAW_CSV)")
 
 test: install
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory lint
 
 lint: install
-	$(BIN)/ruff check spf ml insights app tests
-	$(BIN)/ruff format --check spf ml insights app tests
+	$(BIN)/ruff check spf ml insights pipeline app tests
+	$(BIN)/ruff format --check spf ml insights pipeline app tests
 	$(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}' --quiet
 	$(BIN)/sqlfluff lint models tests/*.sql analyses
 

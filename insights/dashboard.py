@@ -9,7 +9,7 @@ import streamlit as st
 from insights.data import MissingMartsError, Snapshot, WarehouseUnreadableError, read_snapshot
 from insights.findings import Finding
 from insights.report import format_kpi
-from spf.main import KPI_LABELS
+from spf.kpis import KPI_LABELS
 from spf.profile import ConfigurationError
 from spf.warehouse import Warehouse
 

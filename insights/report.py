@@ -19,7 +19,7 @@ import pandas as pd
 from insights import sentences, svg
 from insights.data import MissingMartsError, Snapshot, WarehouseUnreadableError, read_snapshot
 from insights.findings import FINDINGS
-from spf.main import KPI_LABELS
+from spf.kpis import KPI_LABELS
 from spf.profile import PROJECT_ROOT, ConfigurationError
 
 DEFAULT_OUTPUT = PROJECT_ROOT / "reports" / "student_performance_report.html"

@@ -1,5 +1,6 @@
-import sys
+"""`python -m spf ...` is kept as an alias of the command line, `python -m pipeline ...` (the
+command line sits above every layer, so the core does not import it)."""
 
-from spf.main import main
+import runpy
 
-sys.exit(main())
+runpy.run_module("pipeline", run_name="__main__", alter_sys=True)

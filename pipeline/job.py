@@ -1,0 +1,291 @@
+"""The main job's steps, defined once: land the raw export, build and test the warehouse in the
+run's build area, train, build the predictions, write the docs, publish, summarise.
+
+`python -m pipeline run` (`make run`) runs them in order (`run`); the Dagster assets in
+orchestration/ run the same steps as assets. A `Job` holds the run's state between steps; its
+`session()` holds the warehouse lock and the build area, removes the area and re-raises when a
+step fails or is interrupted, so readers keep the published warehouse.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spf.dbt import DbtCommandFailed, release_connections, run_dbt
+from spf.kpis import KPI_LABELS
+from spf.profile import PROJECT_ROOT, target_settings
+from spf.publish import BuildArea, build_area, environment
+from spf.rawfile import RawFile, inspect_raw_file
+from spf.warehouse import open_warehouse
+
+SAMPLE_CSV = "seeds/student_performance_factors.csv"
+DOCS_DIR = PROJECT_ROOT / "target"
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped a run; `message` says what readers see now."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Steps:
+    """Numbered progress lines with elapsed times, so nothing sits silent."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.number, self.started = total, 0, time.perf_counter()
+
+    def start(self, text: str) -> None:
+        self.number += 1
+        elapsed = time.perf_counter() - self.started
+        print(f"\n==> [{self.number}/{self.total}] {text}  (t+{elapsed:.1f}s)", flush=True)
+
+
+@contextmanager
+def landing_skipped() -> Iterator[None]:
+    """dbt commands run inside do not land the raw file again (see land_raw_students)."""
+    with environment({"SPF_SKIP_LANDING": "1"}):
+        yield
+
+
+@dataclass
+class Job:
+    """One run of the main job against one target."""
+
+    target: str | None = None
+    raw_csv: str | None = None  # None: keep the published raw table (or land the sample)
+    settings: dict[str, Any] = field(init=False)
+    area: BuildArea = field(init=False)
+    raw: RawFile | None = field(init=False, default=None)
+    variables: dict[str, object] = field(init=False, default_factory=dict)
+    training: Any = field(init=False, default=None)  # ml.train.TrainingResult
+    published: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        self.settings = target_settings(self.target)
+        self.area = build_area(self.settings)
+
+    @property
+    def raw_name(self) -> str:
+        return self.raw_csv or SAMPLE_CSV
+
+    # -- the run's frame -------------------------------------------------------------------
+
+    @contextmanager
+    def session(self) -> Iterator[Job]:
+        """Refuse a bad file before anything changes, take the lock, reset the build area and
+        point dbt and the warehouse at it; on any failure or interruption, remove the area."""
+        self.raw = inspect_raw_file(Path(self.raw_csv)) if self.raw_csv else None
+        prepare_target(self.settings)
+        with ExitStack() as stack:
+            stack.enter_context(self.area.lock())
+            self.area.reset()
+            try:
+                with environment(self.area.environ()):
+                    yield self
+            except KeyboardInterrupt:
+                self._discard()
+                if self.published:
+                    raise
+                raise RunInterrupted(
+                    "interrupted: nothing was published; the warehouse, its predictions and"
+                    " the champion are as they were before this run"
+                ) from None
+            except BaseException:
+                self._discard()
+                raise
+
+    def _discard(self) -> None:
+        release_connections()
+        if not self.published:
+            self.area.reset()
+
+    # -- the steps ---------------------------------------------------------------------------
+
+    def land(self) -> None:
+        """Put the raw table in the build area; keep the dbt vars that finish the landing.
+
+        With a file: it is landed (on DuckDB and Spark by dbt's on-run-start hook, from a UTF-8
+        copy when it is Latin-1 or UTF-16; on Postgres here, with COPY). Without one: the
+        published raw table is kept or, when there is none yet, the shipped sample landed."""
+        raw = self.raw
+        if raw is None and self.area.keep_raw():
+            print("raw table kept as published (no raw file given)")
+            return
+        if raw is None:
+            raw = inspect_raw_file(PROJECT_ROOT / SAMPLE_CSV)
+        if raw.needs_conversion:
+            print(f"note: '{raw.path}' is {raw.encoding} text; landing a UTF-8 copy of it")
+        if self.settings["type"] == "postgres":
+            from spf.landing import land_postgres
+
+            with open_warehouse(self.target) as warehouse:
+                started = time.perf_counter()
+                rows = land_postgres(warehouse.connect(), raw, schema=warehouse.schema("raw"))
+            seconds = time.perf_counter() - started
+            print(f"landed {rows:,} rows of {raw.path} with COPY in {seconds:.1f}s")
+            return
+        path = raw.utf8_copy(self.area.scratch) if raw.needs_conversion else raw.path
+        self.variables = {
+            "raw_csv": str(path),
+            "raw_source_file": str(raw.path),
+            "raw_source_sha256": raw.sha256,
+        }
+
+    def dbt(self, args: list[str]) -> None:
+        """A dbt command against the build area, with the run's vars."""
+        run_dbt(args, self.target, self.variables)
+
+    def build(self) -> None:
+        """dbt build of everything but the ML outputs' models, tests included (lands the file)."""
+        try:
+            self.dbt(["build", "--exclude", "tag:ml_outputs"])
+        except DbtCommandFailed:
+            raise DbtCommandFailed(explain_failed_build(self.target, self.raw_name)) from None
+
+    def train(self) -> None:
+        from ml.train import train
+
+        self.training = train(target=self.target)
+
+    def build_predictions(self) -> None:
+        with landing_skipped():  # the raw file is landed once per job
+            self.dbt(["build", "--select", "tag:ml_outputs"])
+
+    def docs(self) -> None:
+        with landing_skipped():
+            if self.published:  # against the published schemas (Postgres: not the shadows)
+                run_dbt(["docs", "generate", "--static"], self.target)
+            else:
+                self.dbt(["docs", "generate", "--static"])
+
+    def publish(self) -> None:
+        """Publish the tested build area in one step, then move the champion alias to its model."""
+        release_connections()
+        self.area.publish()
+        self.published = True
+        print(f"published: {self.area.guarantee}")
+        if self.training is not None and self.training.model_version is not None:
+            from ml import tracking
+
+            tracking.promote(self.training.model_version)
+            print(
+                f"champion: '{tracking.REGISTERED_MODEL}@{tracking.CHAMPION_ALIAS}' is now"
+                f" version {self.training.model_version}"
+            )
+
+
+def run(raw_csv: str | None, target: str | None, skip_ml: bool, skip_docs: bool) -> None:
+    """The main job, every step in order."""
+    job = Job(target=target, raw_csv=raw_csv)
+    docs_early = not skip_docs and not job.area.docs_after_publish
+    docs_late = not skip_docs and job.area.docs_after_publish
+    steps = Steps(total=4 + (0 if skip_ml else 2) + (0 if skip_docs else 1))
+    source = raw_csv or "no file given: the published raw table (or the shipped sample)"
+    with job.session():
+        steps.start(f"Landing {source} in the build area (engine: {job.settings['type']})")
+        job.land()
+        steps.start("Building and testing the warehouse aside: dbt build")
+        job.build()
+        if not skip_ml:
+            steps.start("Training and evaluating the exam-score models (ml train)")
+            job.train()
+            steps.start("Building the predictions: dbt build --select tag:ml_outputs")
+            job.build_predictions()
+        if docs_early:
+            steps.start("Writing the docs site: dbt docs generate --static")
+            job.docs()
+        steps.start("Publishing the tested warehouse")
+        job.publish()
+        if docs_late:
+            steps.start("Writing the docs site: dbt docs generate --static")
+            job.docs()
+    steps.start("Summary")
+    print_summary(target)
+
+
+def land_only(raw_csv: str | None, target: str | None) -> None:
+    """`python -m pipeline land`: land a file in the target's raw table directly, for plain dbt
+    use (`dbt build` next). `python -m pipeline run` lands in its build area instead."""
+    settings = target_settings(target)
+    prepare_target(settings)
+    raw = inspect_raw_file(Path(raw_csv) if raw_csv else PROJECT_ROOT / SAMPLE_CSV)
+    area = build_area(settings)
+    with area.lock():
+        area.reset()
+        job = Job(target=target, raw_csv=str(raw.path))
+        job.raw = raw
+        job.land()
+        if job.variables:  # DuckDB and Spark: the landing macro, run on its own
+            job.dbt(["run-operation", "land_raw_students"])
+            release_connections()
+
+
+def prepare_target(settings: dict) -> None:
+    """What a Postgres target needs before a run: its database and the `bi_reader` role."""
+    if settings["type"] != "postgres":
+        return
+    from spf.postgres import ensure_bi_reader, ensure_database
+
+    if ensure_database(settings):
+        print(f"created database {settings['dbname']}")
+    with environment({"SPF_SCHEMA_SUFFIX": ""}), open_warehouse(settings["target_name"]) as w:
+        ensure_bi_reader(w.connect())
+
+
+def explain_failed_build(target: str | None, raw_name: str) -> str:
+    """Why the build failed, in the user's terms when the file is the reason."""
+    try:
+        with open_warehouse(target, read_only=True) as warehouse:
+            counts = warehouse.query(
+                "select count(*) as received,"
+                " count(case when is_accepted then 1 end) as accepted,"
+                " max(rejection_reasons) as reason"
+                f" from {warehouse.relation('staging', 'stg_spf__students')}"
+            ).iloc[0]
+    except Exception:  # staging was not built: dbt's own messages above say why
+        counts = None
+    if counts is not None and counts["received"] > 0 and counts["accepted"] == 0:
+        return (
+            f"Raw file '{raw_name}': none of its {counts['received']:,} rows was accepted"
+            f" (e.g. {counts['reason']}); nothing was loaded or replaced."
+        )
+    return "dbt build failed (see the messages above); nothing was published"
+
+
+def print_summary(target: str | None) -> None:
+    """Rows received / accepted / rejected, the KPIs, and where everything is."""
+    with open_warehouse(target, read_only=True) as warehouse:
+        counts = warehouse.read_table("marts", "rpt_load_reconciliation").iloc[0]
+        kpis = warehouse.read_table("marts", "rpt_kpi_summary").iloc[0]
+        reasons = warehouse.query(
+            "select rejection_reasons, count(*) as row_count from marts.rpt_rejected_rows"
+            " group by rejection_reasons order by row_count desc, rejection_reasons limit 5"
+        )
+        location = warehouse.location
+    print("\n== Summary ==")
+    print(f"raw file        {counts['source_file']}")
+    print(
+        f"rows            received {counts['rows_received']:,}"
+        f"  accepted {counts['rows_accepted']:,}"
+        f"  rejected {counts['rows_rejected']:,}"
+        f"  duplicated {counts['rows_duplicated']:,}"
+        f"  ({'reconciled' if counts['is_reconciled'] else 'NOT RECONCILED'})"
+    )
+    for _, row in reasons.iterrows():
+        print(f"  rejected {row['row_count']:>5,} x {row['rejection_reasons']}")
+    print("KPIs (marts.rpt_kpi_summary)")
+    for column, label in KPI_LABELS.items():
+        value = kpis[column]
+        shown = f"{value:,.0f}" if column == "student_count" else f"{value:.2f}"
+        print(f"  {label:<42} {shown:>8}")
+    print(f"warehouse       {location}  (schemas raw, staging, intermediate, marts, ml)")
+    static_docs = DOCS_DIR / "static_index.html"
+    if static_docs.exists():
+        print(f"docs            {static_docs}  (or `make docs` to serve them)")
