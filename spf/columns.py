@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from functools import cache
-
-import yaml
-
-from spf.profile import PROJECT_ROOT
+from spf.definitions import var
 
 
-@cache
 def spf_columns() -> list[dict]:
-    project = yaml.safe_load((PROJECT_ROOT / "dbt_project.yml").read_text())
-    return project["vars"]["spf_columns"]
+    return var("spf_columns")
 
 
 def raw_header() -> list[str]:
