@@ -219,7 +219,7 @@ def test_bi_reader_reads_the_marts(postgres_database: str) -> None:
     [
         "raw.student_performance_factors",
         "staging.stg_spf__students",
-        "intermediate.int_students_encoded",
+        "intermediate.int_students_featured",
         "ml.predictions",
     ],
 )

@@ -10,7 +10,7 @@
     {{ groups }}.student_count,
     100 * cast({{ groups }}.student_count as {{ type_double() }})
     / {{ overall }}.student_count as student_share_pct,
-    {{ groups }}.student_count < 30 as is_small_group,
+    {{ groups }}.student_count < {{ var('findings_small_group_students') }} as is_small_group,
     {{ groups }}.mean_exam_score,
     {{ groups }}.exam_score_sd,
     {{ confidence_bound(groups ~ '.mean_exam_score', mean_se, 'lower') }}

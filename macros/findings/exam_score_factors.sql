@@ -1,9 +1,9 @@
 {#- The factors rpt_exam_score_factor_ranking compares, from spf_columns(): every export column
     but exam_score, as a list of {name, kind, measured_as, source, column, unit}. Numbers are
-    measured as they are (source `results`, fct_exam_results); categories by their encoded
-    column (source `encoded`, int_students_encoded): the ordinal code, the Yes flag, or the
-    one-hot column of the first value. `column` is source.measured_as; `unit` says what the
-    slope of the exam score on the factor measures. -#}
+    measured as they are; categories by their first encoded column (encoded_columns): the
+    ordinal code, the Yes flag, or the one-hot column of the first value, all from
+    int_students_featured (`source` students). `column` is source.measured_as; `unit` says what
+    the slope of the exam score on the factor measures. -#}
 {% macro exam_score_factors() -%}
     {%- set numeric_units = {
         'hours_studied': 'points per hour studied per week',
@@ -18,23 +18,16 @@
         {%- if column.kind != 'category' -%}
             {%- do factors.append({
                 'name': column.name, 'kind': 'numeric', 'measured_as': column.name,
-                'source': 'results',
+                'source': 'students',
                 'unit': numeric_units.get(column.name, 'points per unit of ' ~ column.name),
             }) -%}
         {%- else -%}
             {%- set values = column['values'] -%}
-            {%- set measured_as = {
-                'ordinal': column.name ~ '_code',
-                'flag': 'has_' ~ column.name,
-                'one_hot': 'is_' ~ column.name ~ '_' ~ values[0] | lower | replace(' ', '_'),
-            }[column.encoding] -%}
-            {%- if measured_as not in encoded_column_names() -%}
-                {{ exceptions.raise_compiler_error(
-                    'exam_score_factors: no encoded column ' ~ measured_as) }}
-            {%- endif -%}
+            {#- the first encoded column: the code, the Yes flag, or the first value's one-hot -#}
+            {%- set measured_as = encoded_columns(column)[0].name -%}
             {%- do factors.append({
                 'name': column.name, 'kind': column.encoding, 'measured_as': measured_as,
-                'source': 'encoded',
+                'source': 'students',
                 'unit': {
                     'ordinal': 'points per step of ' ~ values | join(', '),
                     'flag': 'points, ' ~ values[1] ~ ' vs ' ~ values[0],

@@ -3,14 +3,12 @@
     per unit of the factor with its interval, and whether the effect is distinguishable from zero
     after Holm's adjustment for the number of factors compared (see exam_score_factors()). -#}
 {%- set factors = exam_score_factors() -%}
+{%- set alpha = var('findings_alpha') -%}
+{%- set magnitude = var('findings_effect_magnitude_abs_r') -%}
 with
 
-results as (
-    select * from {{ ref('fct_exam_results') }}
-),
-
-encoded as (
-    select * from {{ ref('int_students_encoded') }}
+students as (
+    select * from {{ ref('int_students_featured') }}
 ),
 
 measured as (
@@ -25,10 +23,8 @@ measured as (
         cast({{ factor.column }} as {{ type_double() }}) as {{ factor.name }},
         {%- endif %}
         {%- endfor %}
-        cast(results.exam_score as {{ type_double() }}) as exam_score
-    from results
-    inner join encoded
-        on results.student_key = encoded.student_key
+        cast(students.exam_score as {{ type_double() }}) as exam_score
+    from students
 ),
 
 -- the moments of every factor in one pass and one row; the row is unpivoted below
@@ -131,14 +127,14 @@ judged as (
         measured_as,
         slope_unit,
         case
-            when abs(score_correlation) >= 0.5 then 'large'
-            when abs(score_correlation) >= 0.3 then 'medium'
-            when abs(score_correlation) >= 0.1 then 'small'
+            when abs(score_correlation) >= {{ magnitude.large }} then 'large'
+            when abs(score_correlation) >= {{ magnitude.medium }} then 'medium'
+            when abs(score_correlation) >= {{ magnitude.small }} then 'small'
             else 'negligible'
         end as effect_magnitude,
         case
-            when not coalesce(p_value_holm < 0.05, false) then 'noise'
-            when abs(score_correlation) < 0.1 then 'real but negligible'
+            when not coalesce(p_value_holm < {{ alpha }}, false) then 'noise'
+            when abs(score_correlation) < {{ magnitude.small }} then 'real but negligible'
             else 'matters'
         end as verdict,
 
@@ -158,7 +154,7 @@ judged as (
         p_value_holm,
 
         -- booleans
-        coalesce(p_value_holm < 0.05, false) as is_distinguishable_from_zero
+        coalesce(p_value_holm < {{ alpha }}, false) as is_distinguishable_from_zero
     from adjusted
 )
 

@@ -20,14 +20,14 @@
 with
 
 students as (
-    select * from {{ ref('int_students_grouped') }}
+    select * from {{ ref('int_students_featured') }}
 ),
 
 -- each claim as (claim, is the student in group a, the measured value), in one long relation
 observations as (
     select
         'public_beats_private' as claim_key,
-        is_public_school as is_group_a,
+        is_school_type_public as is_group_a,
         cast(exam_score as {{ type_double() }}) as measured
     from students
     union all
@@ -127,7 +127,7 @@ judged as (
         group_a,
         group_b,
         case
-            when coalesce(p_value_holm >= 0.05, true)
+            when coalesce(p_value_holm >= {{ var('findings_alpha') }}, true)
                 then 'not supported: no distinguishable difference'
             when difference * claimed_sign > 0 then 'supported'
             else 'contradicted: the difference goes the other way'
@@ -146,7 +146,9 @@ judged as (
         p_value_holm,
 
         -- booleans
-        coalesce(p_value_holm < 0.05 and difference * claimed_sign > 0, false) as is_supported
+        coalesce(
+            p_value_holm < {{ var('findings_alpha') }} and difference * claimed_sign > 0, false
+        ) as is_supported
     from adjusted
 )
 
