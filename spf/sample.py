@@ -6,15 +6,17 @@ categorical columns, integer ranges, one out-of-range exam score (101) and a sma
 of scores far above what the factors explain.
 
     python -m spf.sample --rows 4000 --seed 42 --output seeds/student_performance_factors.csv
+    python -m spf.sample --rows 10000000 --output /tmp/students.parquet   # Parquet by suffix
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 
 from spf.columns import raw_header
 
@@ -54,9 +56,14 @@ def _integers(rng: np.random.Generator, n: int, mean: float, sd: float, low: int
     return np.clip(np.rint(rng.normal(mean, sd, n)), low, high).astype(int)
 
 
-def generate(rows: int, seed: int) -> list[dict[str, object]]:
-    """Return `rows` synthetic students as dicts keyed by the export's column names."""
-    rng = np.random.default_rng(seed)
+CHUNK_ROWS = 500_000  # generated and written a chunk at a time: any size in bounded memory
+
+
+def generate_chunk(rows: int, seed: int, chunk: int = 0) -> dict[str, np.ndarray]:
+    """`rows` synthetic students as columns keyed by the export's names. Chunk 0 draws from
+    `seed` itself (so the shipped 4,000-row sample is what it always was); chunk k from
+    (seed, k), so a file of any size is deterministic chunk by chunk."""
+    rng = np.random.default_rng(seed if chunk == 0 else [seed, chunk])
     data: dict[str, np.ndarray] = {
         "Hours_Studied": _integers(rng, rows, 20.0, 6.0, 1, 44),
         "Attendance": rng.integers(60, 101, rows),
@@ -78,22 +85,38 @@ def generate(rows: int, seed: int) -> list[dict[str, object]]:
         data[column] = np.array(values, dtype=object)[index]
         score = score + np.array(effects)[index]
         if column in MISSING_SHARE:
-            data[column][rng.random(rows) < MISSING_SHARE[column]] = ""
+            data[column][rng.random(rows) < MISSING_SHARE[column]] = None
     score = score + rng.normal(0, NOISE_SD, rows)
     anomalous = rng.random(rows) < ANOMALY_SHARE
     score = score + anomalous * rng.uniform(12, 30, rows)
     exam = np.clip(np.rint(score), 55, 100).astype(int)
-    exam[int(rng.integers(0, rows))] = 101  # the export has one score above the 0-100 scale
+    position = int(rng.integers(0, rows))
+    if chunk == 0:  # the export has one score above the 0-100 scale
+        exam[position] = 101
     data["Exam_Score"] = exam
-    return [{column: data[column][i] for column in COLUMNS} for i in range(rows)]
+    return {column: data[column] for column in COLUMNS}
 
 
-def write_csv(path: Path, rows: list[dict[str, object]]) -> None:
+def _batches(rows: int, seed: int) -> Iterator[pa.RecordBatch]:
+    for chunk, start in enumerate(range(0, rows, CHUNK_ROWS)):
+        columns = generate_chunk(min(CHUNK_ROWS, rows - start), seed, chunk)
+        yield pa.record_batch({name: pa.array(values) for name, values in columns.items()})
+
+
+def write(path: Path, rows: int, seed: int) -> None:
+    """Write `rows` students, streamed a chunk at a time by DuckDB: CSV (UTF-8, comma, header,
+    quoted only where needed, blanks empty) or, for a `.parquet` path, Parquet (the same
+    values: numbers as integers, categories as text, blanks as nulls)."""
+    import duckdb
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
+    first = next(_batches(min(rows, 1), seed))
+    reader = pa.RecordBatchReader.from_batches(first.schema, _batches(rows, seed))
+    options = "format parquet" if path.suffix == ".parquet" else "format csv, header true"
+    with duckdb.connect() as connection:
+        connection.register("students", reader)
+        quoted = str(path).replace("'", "''")
+        connection.execute(f"copy (select * from students) to '{quoted}' ({options})")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -104,8 +127,8 @@ def main(argv: list[str] | None = None) -> None:
         "--output", type=Path, default=Path("seeds/student_performance_factors.csv")
     )
     args = parser.parse_args(argv)
-    write_csv(args.output, generate(args.rows, args.seed))
-    print(f"wrote {args.rows} rows to {args.output}")
+    write(args.output, args.rows, args.seed)
+    print(f"wrote {args.rows:,} rows to {args.output}")
 
 
 if __name__ == "__main__":
