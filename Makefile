@@ -12,7 +12,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run test lint docs app report sample clean
+.PHONY: install run test unit lint docs app report sample clean
 
 $(BIN)/.installed: pyproject.toml
 	@echo "==> Creating $(VENV) and installing the project (first run only, about 2 minutes)"
@@ -28,7 +28,13 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
-	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory unit lint
+
+# dbt unit tests: the models' logic on made-up rows (no warehouse data needed; `make run` runs
+# the data tests on every load)
+unit: install
+	export SPF_DUCKDB_PATH=$$(mktemp -d)/unit.duckdb && $(BIN)/dbt run --empty --quiet \
+		&& $(BIN)/dbt test --select "test_type:unit"
 
 lint: install
 	$(BIN)/ruff check spf ml insights pipeline app tests

@@ -69,48 +69,20 @@
     {%- for name in present -%}
         {%- do columns.append("'" ~ name | lower ~ "': 'VARCHAR'") -%}
     {%- endfor -%}
+    {%- set raw = spf_schema('raw') ~ '.student_performance_factors' -%}
+    {%- set landing = raw ~ '__landing' -%}
+    {#- one pass: the reader writes the landing table itself; rows it cannot split go to its
+        rejects table, and only when there are any are the row numbers corrected (ordinality
+        counts parsed rows only) and those rows added -#}
     {%- set parse_sql -%}
         create schema if not exists {{ spf_schema('raw') }};
 
-        {#- ordinality counts parsed rows only; rows the reader rejected are numbered by line -#}
-        create or replace temp table spf_parsed as
-        select *
-        from read_csv(
-            {{ quoted_path }},
-            header = true, auto_detect = false, columns = { {{ columns | join(', ') }} },
-            delim = ',', quote = '"', escape = '"', null_padding = true,
-            ignore_errors = true, store_rejects = true,
-            rejects_table = 'spf_rejects', rejects_scan = 'spf_reject_scans'
-        ) with ordinality;
-
-        create or replace temp table spf_unparsed as
+        create or replace table {{ landing }} as
         select
-            cast(line - 1 as bigint) as source_row_number,
-            row_number() over (order by line) as unparsed_rank,
-            min(csv_line) as raw_line,
-            string_agg(distinct error_type, '; ') as load_error
-        from spf_rejects
-        group by line;
-
-        select (select count(*) from spf_parsed) + (select count(*) from spf_unparsed)
-    {%- endset -%}
-    {%- set landed = run_query(parse_sql).columns[0].values()[0] -%}
-    {%- if landed == 0 -%}
-        {%- do run_query('drop table spf_parsed; drop table spf_unparsed;'
-            ~ ' drop table spf_rejects; drop table spf_reject_scans') -%}
-        {{ refuse_raw_file(path, 'has a header but no data rows') }}
-    {%- endif -%}
-    {%- set landing_sql -%}
-        create or replace table {{ spf_schema('raw') }}.student_performance_factors as
-        select
-            cast(parsed.ordinality + (
-                select count(*) from spf_unparsed
-                where spf_unparsed.source_row_number - spf_unparsed.unparsed_rank
-                    < parsed.ordinality
-            ) as bigint) as source_row_number,
+            cast(ordinality as bigint) as source_row_number,
             {%- for column in spf_columns() %}
             {%- if column.raw in present %}
-            parsed.{{ raw_column_name(column) }},
+            {{ raw_column_name(column) }},
             {%- else %}
             cast(null as varchar) as {{ raw_column_name(column) }},
             {%- endif %}
@@ -120,8 +92,36 @@
             cast(current_timestamp at time zone 'UTC' as timestamp) as loaded_at,
             {{ identity.file }} as source_file,
             {{ identity.sha256 }} as source_file_sha256
-        from spf_parsed as parsed
-        union all
+        from read_csv(
+            {{ quoted_path }},
+            header = true, auto_detect = false, columns = { {{ columns | join(', ') }} },
+            delim = ',', quote = '"', escape = '"', null_padding = true,
+            ignore_errors = true, store_rejects = true,
+            rejects_table = 'spf_rejects', rejects_scan = 'spf_reject_scans'
+        ) with ordinality;
+
+        select count(*) from spf_rejects
+    {%- endset -%}
+    {%- set rejected = run_query(parse_sql).columns[0].values()[0] -%}
+    {%- set landing_sql -%}
+        {%- if rejected > 0 %}
+        create or replace temp table spf_unparsed as
+        select
+            cast(line - 1 as bigint) as source_row_number,
+            row_number() over (order by line) as unparsed_rank,
+            min(csv_line) as raw_line,
+            string_agg(distinct error_type, '; ') as load_error
+        from spf_rejects
+        group by line;
+
+        update {{ landing }}
+        set source_row_number = source_row_number + (
+            select count(*) from spf_unparsed
+            where spf_unparsed.source_row_number - spf_unparsed.unparsed_rank
+                < {{ landing }}.source_row_number
+        );
+
+        insert into {{ landing }}
         select
             source_row_number,
             {%- for column in spf_columns() %}
@@ -134,10 +134,20 @@
             {{ identity.sha256 }}
         from spf_unparsed;
 
-        drop table spf_parsed;
         drop table spf_unparsed;
+        {%- endif %}
         drop table spf_rejects;
-        drop table spf_reject_scans
+        drop table spf_reject_scans;
+        select count(*) from {{ landing }}
+    {%- endset -%}
+    {%- set landed = run_query(landing_sql).columns[0].values()[0] -%}
+    {%- if landed == 0 -%}
+        {%- do run_query('drop table ' ~ landing) -%}
+        {{ refuse_raw_file(path, 'has a header but no data rows') }}
+    {%- endif -%}
+    {%- set landing_sql -%}
+        drop table if exists {{ raw }};
+        alter table {{ landing }} rename to student_performance_factors
     {%- endset -%}
     {{ return(run_committed(landing_sql)) }}
 {%- endmacro %}

@@ -24,6 +24,7 @@ from spf.rawfile import RawFile, inspect_raw_file
 from spf.warehouse import open_warehouse
 
 SAMPLE_CSV = "seeds/student_performance_factors.csv"
+DATA_ONLY = ["--exclude-resource-type", "unit_test"]
 DOCS_DIR = PROJECT_ROOT / "target"
 
 
@@ -143,9 +144,11 @@ class Job:
         run_dbt(args, self.target, self.variables)
 
     def build(self) -> None:
-        """dbt build of everything but the ML outputs' models, tests included (lands the file)."""
+        """dbt build of everything but the ML outputs' models, every data test included (lands
+        the file). Unit tests check the SQL's logic, not the data, so they run in `make test`
+        (`dbt test --select test_type:unit`), not on every load."""
         try:
-            self.dbt(["build", "--exclude", "tag:ml_outputs"])
+            self.dbt(["build", "--exclude", "tag:ml_outputs", *DATA_ONLY])
         except DbtCommandFailed:
             raise DbtCommandFailed(explain_failed_build(self.target, self.raw_name)) from None
 
@@ -156,7 +159,7 @@ class Job:
 
     def build_predictions(self) -> None:
         with landing_skipped():  # the raw file is landed once per job
-            self.dbt(["build", "--select", "tag:ml_outputs"])
+            self.dbt(["build", "--select", "tag:ml_outputs", *DATA_ONLY])
 
     def docs(self) -> None:
         with landing_skipped():

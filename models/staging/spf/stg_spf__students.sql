@@ -48,11 +48,37 @@ checked as (
     select
         *,
         {{ rejection_reasons() }} as rejection_reasons,
-        -- a content key survives a re-sorted export; the ordinal separates identical rows
+        {{ fast_hash('raw_record') }} as raw_record_hash
+    from typed
+),
+
+-- the export has no student id: a content key survives a re-sorted export, and an ordinal
+-- separates identical rows. Only rows whose values repeat are numbered (a window over every
+-- row would cost a sort of the whole file); every other row is the first of its values.
+repeated_hashes as (
+    select raw_record_hash
+    from checked
+    group by raw_record_hash
+    having count(*) > 1
+),
+
+duplicates as (
+    select
+        source_row_number,
         row_number() over (
             partition by raw_record order by source_row_number
         ) as duplicate_ordinal
-    from typed
+    from checked
+    where raw_record_hash in (select repeated_hashes.raw_record_hash from repeated_hashes)
+),
+
+numbered as (
+    select
+        checked.*,
+        coalesce(duplicates.duplicate_ordinal, 1) as duplicate_ordinal
+    from checked
+    left join duplicates
+        on checked.source_row_number = duplicates.source_row_number
 ),
 
 final as (
@@ -101,7 +127,7 @@ final as (
         source_file,
         source_file_sha256,
         loaded_at
-    from checked
+    from numbered
 )
 
 select * from final
