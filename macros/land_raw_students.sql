@@ -54,13 +54,23 @@
     {%- if found.columns[0].values()[0] == 0 -%}
         {{ refuse_raw_file(path, 'was not found') }}
     {%- endif -%}
-    {%- set header = run_query(
-        'select line from read_csv(' ~ quoted_path ~ ", header=false, auto_detect=false,"
-        ~ " columns={'line': 'VARCHAR'}, delim='\\x1f', quote='', escape='') limit 1") -%}
-    {%- if not header.rows -%}
-        {{ refuse_raw_file(path, 'is empty (no header, no rows)') }}
+    {%- set is_parquet = (var('raw_format', none) or ('parquet' if path.endswith('.parquet')
+        else 'csv')) == 'parquet' -%}
+    {%- if is_parquet -%}
+        {#- a Parquet file's "header" is its schema's column names -#}
+        {%- set names = run_query('select name from parquet_schema(' ~ quoted_path ~ ')'
+            ~ " where num_children is null").columns[0].values() -%}
+        {%- set header_line = names | join(',') -%}
+    {%- else -%}
+        {%- set header = run_query(
+            'select line from read_csv(' ~ quoted_path ~ ", header=false, auto_detect=false,"
+            ~ " columns={'line': 'VARCHAR'}, delim='\\x1f', quote='', escape='') limit 1") -%}
+        {%- if not header.rows -%}
+            {{ refuse_raw_file(path, 'is empty (no header, no rows)') }}
+        {%- endif -%}
+        {%- set header_line = header.columns[0].values()[0] -%}
     {%- endif -%}
-    {%- set present = check_raw_header(path, header.columns[0].values()[0]) -%}
+    {%- set present = check_raw_header(path, header_line) -%}
     {%- set identity = raw_file_identity(
         path, '(select sha256(content) from read_blob(' ~ quoted_path ~ '))') -%}
 
@@ -92,6 +102,19 @@
             cast(current_timestamp at time zone 'UTC' as timestamp) as loaded_at,
             {{ identity.file }} as source_file,
             {{ identity.sha256 }} as source_file_sha256
+        {%- if is_parquet %}
+        from (
+            select
+                {%- for name in present %}
+                cast("{{ name }}" as varchar) as {{ name | lower }},
+                {%- endfor %}
+                ordinality
+            from read_parquet({{ quoted_path }}) with ordinality
+        ) as parsed;
+
+        create temp table spf_rejects as select 1 as line where false;
+        create temp table spf_reject_scans as select 1 as scan_id where false;
+        {%- else %}
         from read_csv(
             {{ quoted_path }},
             header = true, auto_detect = false, columns = { {{ columns | join(', ') }} },
@@ -99,6 +122,7 @@
             ignore_errors = true, store_rejects = true,
             rejects_table = 'spf_rejects', rejects_scan = 'spf_reject_scans'
         ) with ordinality;
+        {%- endif %}
 
         select count(*) from spf_rejects
     {%- endset -%}

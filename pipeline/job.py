@@ -20,7 +20,7 @@ from spf.dbt import DbtCommandFailed, release_connections, run_dbt
 from spf.kpis import KPI_LABELS
 from spf.profile import PROJECT_ROOT, target_settings
 from spf.publish import BuildArea, build_area, environment
-from spf.rawfile import RawFile, inspect_raw_file
+from spf.rawfile import RawFile, RawFileRefused, inspect_raw_file
 from spf.warehouse import open_warehouse
 
 SAMPLE_CSV = "seeds/student_performance_factors.csv"
@@ -123,6 +123,12 @@ class Job:
             raw = inspect_raw_file(PROJECT_ROOT / SAMPLE_CSV)
         if raw.needs_conversion:
             print(f"note: '{raw.path}' is {raw.encoding} text; landing a UTF-8 copy of it")
+        if raw.encoding == "parquet" and self.settings["type"] != "duckdb":
+            raise RawFileRefused(
+                raw.path,
+                f"is a Parquet file, which the {self.settings['type']} target does not read yet",
+                "Use the duckdb target for Parquet, or pass the export as CSV.",
+            )
         if self.settings["type"] == "postgres":
             from spf.landing import land_postgres
 
@@ -135,6 +141,7 @@ class Job:
         path = raw.utf8_copy(self.area.scratch) if raw.needs_conversion else raw.path
         self.variables = {
             "raw_csv": str(path),
+            "raw_format": "parquet" if raw.encoding == "parquet" else "csv",
             "raw_source_file": str(raw.path),
             "raw_source_sha256": raw.sha256,
         }

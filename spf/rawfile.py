@@ -36,11 +36,11 @@ class RawFile:
 
     path: Path  # the user's file
     sha256: str  # of the user's file's bytes
-    encoding: str  # "utf-8", "windows-1252", "latin-1" or "utf-16"
+    encoding: str  # "utf-8", "windows-1252", "latin-1", "utf-16", or "parquet" (not text)
 
     @property
     def needs_conversion(self) -> bool:
-        return self.encoding != "utf-8"
+        return self.encoding not in ("utf-8", "parquet")
 
     def utf8_copy(self, directory: Path) -> Path:
         """The file converted to UTF-8 in `directory` (the build area), for the engine to read."""
@@ -66,18 +66,15 @@ def inspect_raw_file(path: Path) -> RawFile:
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     is_utf8, first, has_data = True, b"", False
-    header_done = False
+    header_done = is_parquet = False
     with path.open("rb") as handle:
         while chunk := handle.read(CHUNK_BYTES):
             digest.update(chunk)
             if not first:
                 first = chunk[:4096]
-                if first.startswith(PARQUET_MAGIC):
-                    raise RawFileRefused(
-                        path,
-                        "is a Parquet file, which is not supported yet",
-                        "Export it as CSV (UTF-8, comma-separated, with the export's header).",
-                    )
+                is_parquet = first.startswith(PARQUET_MAGIC)
+            if is_parquet:  # checked by the engine that reads it (header, rows)
+                continue
             if is_utf8:
                 try:
                     decoder.decode(chunk)
@@ -93,6 +90,8 @@ def inspect_raw_file(path: Path) -> RawFile:
                 has_data = bool(rest.strip(b"\r\n\t \x00"))
     if not first.strip(UTF8_BOM + b"\r\n\t "):
         raise RawFileRefused(path, "is empty (no header, no rows)", "Pass a non-empty export.")
+    if is_parquet:
+        return RawFile(path=path, sha256=digest.hexdigest(), encoding="parquet")
     encoding = "utf-8" if is_utf8 else _other_encoding(path, first)
     if encoding == "utf-16":
         has_data = _utf16_has_data(path)

@@ -1,0 +1,226 @@
+-- The floor: the warehouse's work written by hand in bare DuckDB, no dbt. `make bench` times it
+-- beside `python -m pipeline run` on the same file; benchmarks/bench.py checks on a sample that
+-- it gives the same marts. {raw_file} and {reader} are filled in by bench.py.
+set preserve_insertion_order = false;
+
+-- landing: every column as text, with the file's row number
+create schema raw;
+create table raw.students as
+select cast(ordinality as bigint) as source_row_number, *
+from {reader} with ordinality;
+
+-- staging: cleaned, typed, validated, keyed
+create schema staging;
+create macro clean(x) as nullif(trim(x), '');
+create macro whole(x) as case
+    when regexp_full_match(clean(x), '^[+-]?[0-9]+([.]0+)?$')
+        then case when abs(cast(clean(x) as double)) < 1e9 then cast(cast(clean(x) as double) as integer) end
+end;
+create macro num(x) as case
+    when regexp_full_match(clean(x), '^[+-]?([0-9]+([.][0-9]*)?|[.][0-9]+)$') then cast(clean(x) as double)
+end;
+create macro cat3(x, a, b, c) as case lower(clean(x)) when lower(a) then a when lower(b) then b when lower(c) then c end;
+create macro cat2(x, a, b) as case lower(clean(x)) when lower(a) then a when lower(b) then b end;
+create macro shown(x) as case when length(x) > 40 then substr(x, 1, 40) || '... (' || length(x) || ' characters)' else x end;
+create macro num_reason(name, x, v, lo, hi, what) as case
+    when clean(x) is null then '; ' || name || ' is missing'
+    when v is null then '; ' || name || ' ''' || shown(clean(x)) || ''' is not ' || what
+    when v < lo or v > hi then '; ' || name || ' ' || clean(x) || ' is outside ' || lo || ' to ' || hi
+    else '' end;
+create macro cat_reason(name, x, v, known, optional) as case
+    when clean(x) is null then case when optional then '' else '; ' || name || ' is missing' end
+    when v is null then '; ' || name || ' ''' || shown(clean(x)) || ''' is not one of ' || known
+    else '' end;
+
+create table staging.students as
+with typed as (
+    select
+        source_row_number,
+        num(hours_studied) as hours_studied,
+        whole(attendance) as attendance_pct,
+        cat3(parental_involvement, 'Low', 'Medium', 'High') as parental_involvement,
+        cat3(access_to_resources, 'Low', 'Medium', 'High') as access_to_resources,
+        cat2(extracurricular_activities, 'No', 'Yes') as extracurricular_activities,
+        num(sleep_hours) as sleep_hours,
+        whole(previous_scores) as previous_score,
+        cat3(motivation_level, 'Low', 'Medium', 'High') as motivation_level,
+        cat2(internet_access, 'No', 'Yes') as internet_access,
+        whole(tutoring_sessions) as tutoring_sessions,
+        cat3(family_income, 'Low', 'Medium', 'High') as family_income,
+        cat3(teacher_quality, 'Low', 'Medium', 'High') as teacher_quality,
+        cat2(school_type, 'Public', 'Private') as school_type,
+        cat3(peer_influence, 'Negative', 'Neutral', 'Positive') as peer_influence,
+        num(physical_activity) as physical_activity_hours,
+        cat2(learning_disabilities, 'No', 'Yes') as learning_disabilities,
+        cat3(parental_education_level, 'High School', 'College', 'Postgraduate') as parental_education_level,
+        cat3(distance_from_home, 'Near', 'Moderate', 'Far') as distance_from_home,
+        cat2(gender, 'Male', 'Female') as gender,
+        whole(exam_score) as exam_score,
+        clean(teacher_quality) is null as is_teacher_quality_missing,
+        clean(parental_education_level) is null as is_parental_education_level_missing,
+        clean(distance_from_home) is null as is_distance_from_home_missing,
+        concat_ws(',', coalesce(hours_studied, ''), coalesce(attendance, ''),
+            coalesce(parental_involvement, ''), coalesce(access_to_resources, ''),
+            coalesce(extracurricular_activities, ''), coalesce(sleep_hours, ''),
+            coalesce(previous_scores, ''), coalesce(motivation_level, ''),
+            coalesce(internet_access, ''), coalesce(tutoring_sessions, ''),
+            coalesce(family_income, ''), coalesce(teacher_quality, ''), coalesce(school_type, ''),
+            coalesce(peer_influence, ''), coalesce(physical_activity, ''),
+            coalesce(learning_disabilities, ''), coalesce(parental_education_level, ''),
+            coalesce(distance_from_home, ''), coalesce(gender, ''), coalesce(exam_score, '')
+        ) as raw_record,
+        columns(* exclude (source_row_number)) as '\1_text'
+    from raw.students
+),
+checked as (
+    select
+        * exclude (raw_record),
+        raw_record,
+        nullif(substr(
+            num_reason('hours_studied', hours_studied_text, hours_studied, 0, 168, 'a number')
+            || num_reason('attendance_pct', attendance_text, attendance_pct, 0, 100, 'a whole number')
+            || cat_reason('parental_involvement', parental_involvement_text, parental_involvement, 'Low, Medium, High', false)
+            || cat_reason('access_to_resources', access_to_resources_text, access_to_resources, 'Low, Medium, High', false)
+            || cat_reason('extracurricular_activities', extracurricular_activities_text, extracurricular_activities, 'No, Yes', false)
+            || num_reason('sleep_hours', sleep_hours_text, sleep_hours, 0, 24, 'a number')
+            || num_reason('previous_score', previous_scores_text, previous_score, 0, 100, 'a whole number')
+            || cat_reason('motivation_level', motivation_level_text, motivation_level, 'Low, Medium, High', false)
+            || cat_reason('internet_access', internet_access_text, internet_access, 'No, Yes', false)
+            || num_reason('tutoring_sessions', tutoring_sessions_text, tutoring_sessions, 0, 100, 'a whole number')
+            || cat_reason('family_income', family_income_text, family_income, 'Low, Medium, High', false)
+            || cat_reason('teacher_quality', teacher_quality_text, teacher_quality, 'Low, Medium, High', true)
+            || cat_reason('school_type', school_type_text, school_type, 'Public, Private', false)
+            || cat_reason('peer_influence', peer_influence_text, peer_influence, 'Negative, Neutral, Positive', false)
+            || num_reason('physical_activity_hours', physical_activity_text, physical_activity_hours, 0, 168, 'a number')
+            || cat_reason('learning_disabilities', learning_disabilities_text, learning_disabilities, 'No, Yes', false)
+            || cat_reason('parental_education_level', parental_education_level_text, parental_education_level, 'High School, College, Postgraduate', true)
+            || cat_reason('distance_from_home', distance_from_home_text, distance_from_home, 'Near, Moderate, Far', true)
+            || cat_reason('gender', gender_text, gender, 'Male, Female', false)
+            || num_reason('exam_score', exam_score_text, exam_score, 0, 100, 'a whole number'),
+        3), '') as rejection_reasons,
+        hash(raw_record) as record_hash
+    from typed
+),
+repeated as (select record_hash from checked group by record_hash having count(*) > 1),
+numbered as (
+    select source_row_number,
+        row_number() over (partition by raw_record order by source_row_number) as ordinal
+    from checked where record_hash in (select record_hash from repeated)
+)
+select
+    md5(checked.raw_record || '|' || cast(coalesce(numbered.ordinal, 1) as varchar)) as student_key,
+    checked.source_row_number, hours_studied, attendance_pct, sleep_hours, previous_score,
+    tutoring_sessions, physical_activity_hours, exam_score, parental_involvement,
+    access_to_resources, extracurricular_activities, motivation_level, internet_access,
+    family_income, teacher_quality, school_type, peer_influence, learning_disabilities,
+    parental_education_level, distance_from_home, gender, is_teacher_quality_missing,
+    is_parental_education_level_missing, is_distance_from_home_missing,
+    rejection_reasons is null as is_accepted, coalesce(numbered.ordinal, 1) > 1 as is_exact_duplicate,
+    rejection_reasons, checked.raw_record
+from checked left join numbered on checked.source_row_number = numbered.source_row_number;
+
+-- intermediate: the accepted student, encoded and featured
+create schema intermediate;
+create macro code3(x, a, b, c) as case x when a then 0 when b then 1 when c then 2 end;
+create table intermediate.students as
+with accepted as (select * from staging.students where is_accepted),
+stats as (
+    select avg(hours_studied) as h_m, stddev_samp(hours_studied) as h_s,
+        avg(attendance_pct) as a_m, stddev_samp(attendance_pct) as a_s,
+        avg(exam_score) as e_m, stddev_samp(exam_score) as e_s from accepted
+)
+select
+    accepted.* exclude (rejection_reasons, raw_record, is_accepted),
+    case when attendance_pct < 70 then '<70' when attendance_pct < 80 then '70-79'
+        when attendance_pct < 90 then '80-89' else '90-100' end as attendance_band,
+    case when hours_studied < 10 then '<10' when hours_studied < 20 then '10-19'
+        when hours_studied < 30 then '20-29' else '30+' end as hours_studied_band,
+    case when tutoring_sessions >= 3 then '3+' else cast(tutoring_sessions as varchar) end as tutoring_band,
+    cast(floor(sleep_hours) as integer) as sleep_hours_whole,
+    hours_studied + tutoring_sessions as total_study_hours,
+    exam_score - previous_score as score_change,
+    code3(parental_involvement, 'Low', 'Medium', 'High') as parental_involvement_code,
+    code3(access_to_resources, 'Low', 'Medium', 'High') as access_to_resources_code,
+    extracurricular_activities = 'Yes' as has_extracurricular_activities,
+    code3(motivation_level, 'Low', 'Medium', 'High') as motivation_level_code,
+    internet_access = 'Yes' as has_internet_access,
+    code3(family_income, 'Low', 'Medium', 'High') as family_income_code,
+    code3(teacher_quality, 'Low', 'Medium', 'High') as teacher_quality_code,
+    school_type = 'Public' as is_school_type_public, school_type = 'Private' as is_school_type_private,
+    code3(peer_influence, 'Negative', 'Neutral', 'Positive') as peer_influence_code,
+    learning_disabilities = 'Yes' as has_learning_disabilities,
+    code3(parental_education_level, 'High School', 'College', 'Postgraduate') as parental_education_level_code,
+    code3(distance_from_home, 'Near', 'Moderate', 'Far') as distance_from_home_code,
+    gender = 'Male' as is_gender_male, gender = 'Female' as is_gender_female,
+    sleep_hours < 6 as is_short_sleeper,
+    (hours_studied - h_m) / nullif(h_s, 0) as hours_studied_z,
+    (attendance_pct - a_m) / nullif(a_s, 0) as attendance_pct_z,
+    exam_score >= e_m + e_s as is_high_achiever
+from accepted cross join stats;
+
+-- marts
+create schema marts;
+create view marts.dim_students as
+select student_key, source_row_number, gender, school_type, parental_involvement,
+    access_to_resources, motivation_level, family_income, teacher_quality, peer_influence,
+    parental_education_level, distance_from_home, attendance_band, hours_studied_band,
+    has_extracurricular_activities, has_internet_access, has_learning_disabilities,
+    is_school_type_public as is_public_school, is_teacher_quality_missing,
+    is_parental_education_level_missing, is_distance_from_home_missing
+from intermediate.students;
+create view marts.fct_exam_results as
+select student_key, exam_score, previous_score, score_change, hours_studied, tutoring_sessions,
+    total_study_hours, attendance_pct, sleep_hours, physical_activity_hours
+from intermediate.students;
+create table marts.rpt_rejected_rows as
+select source_row_number, rejection_reasons, raw_record from staging.students where not is_accepted;
+create table marts.rpt_kpi_summary as
+select count(*) as student_count, avg(attendance_pct) as avg_attendance_pct,
+    avg(exam_score) as avg_exam_score, avg(sleep_hours) as avg_sleep_hours,
+    avg(hours_studied) as avg_hours_studied, avg(physical_activity_hours) as avg_physical_activity_hours,
+    100 * avg(case when has_extracurricular_activities then 1 else 0 end) as extracurricular_participation_pct
+from intermediate.students;
+create table marts.rpt_load_reconciliation as
+select count(*) as rows_received, count(*) filter (where is_accepted) as rows_accepted,
+    count(*) filter (where not is_accepted) as rows_rejected,
+    count(*) filter (where is_exact_duplicate) as rows_duplicated
+from staging.students;
+create table marts.findings as
+select grouping(school_type) as g_school, grouping(attendance_band) as g_att,
+    grouping(hours_studied_band) as g_hours, grouping(sleep_hours_whole) as g_sleep,
+    grouping(has_extracurricular_activities) as g_extra,
+    school_type, attendance_band, tutoring_band, hours_studied_band, sleep_hours_whole,
+    has_extracurricular_activities, count(exam_score) as student_count,
+    avg(exam_score) as mean_exam_score, stddev_samp(exam_score) as exam_score_sd
+from intermediate.students
+group by grouping sets ((attendance_band, tutoring_band), (school_type), (hours_studied_band),
+    (sleep_hours_whole), (has_extracurricular_activities), ());
+create table marts.factor_correlations as
+select corr(exam_score, hours_studied) as hours_studied, corr(exam_score, attendance_pct) as attendance_pct,
+    corr(exam_score, sleep_hours) as sleep_hours, corr(exam_score, previous_score) as previous_score,
+    corr(exam_score, tutoring_sessions) as tutoring_sessions,
+    corr(exam_score, physical_activity_hours) as physical_activity_hours,
+    corr(exam_score, parental_involvement_code) as parental_involvement,
+    corr(exam_score, access_to_resources_code) as access_to_resources,
+    corr(exam_score, cast(has_extracurricular_activities as int)) as extracurricular_activities,
+    corr(exam_score, motivation_level_code) as motivation_level,
+    corr(exam_score, cast(has_internet_access as int)) as internet_access,
+    corr(exam_score, family_income_code) as family_income,
+    corr(exam_score, teacher_quality_code) as teacher_quality,
+    corr(exam_score, cast(is_school_type_public as int)) as school_type,
+    corr(exam_score, peer_influence_code) as peer_influence,
+    corr(exam_score, cast(has_learning_disabilities as int)) as learning_disabilities,
+    corr(exam_score, parental_education_level_code) as parental_education_level,
+    corr(exam_score, distance_from_home_code) as distance_from_home,
+    corr(exam_score, cast(is_gender_male as int)) as gender
+from intermediate.students;
+
+-- the key tests: keys unique and not null, every raw row staged, counts reconcile
+select count(*) - count(distinct student_key) + count(*) filter (where student_key is null) as failures
+from staging.students;
+select count(*) - count(distinct source_row_number) as failures from staging.students;
+select (select count(*) from raw.students) - (select count(*) from staging.students) as failures;
+select count(*) as failures from marts.rpt_load_reconciliation
+where rows_received != rows_accepted + rows_rejected;
+select count(*) as failures from staging.students where is_accepted and exam_score not between 0 and 100;
+checkpoint;
