@@ -12,7 +12,7 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run test unit lint docs app report sample clean
+.PHONY: install run test unit lint docs app report sample bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@echo "==> Creating $(VENV) and installing the project (first run only, about 2 minutes)"
@@ -37,8 +37,8 @@ unit: install
 		&& $(BIN)/dbt test --select "test_type:unit"
 
 lint: install
-	$(BIN)/ruff check spf ml insights pipeline app tests
-	$(BIN)/ruff format --check spf ml insights pipeline app tests
+	$(BIN)/ruff check spf ml insights pipeline app tests benchmarks
+	$(BIN)/ruff format --check spf ml insights pipeline app tests benchmarks
 	$(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}' --quiet
 	$(BIN)/sqlfluff lint models tests/*.sql analyses
 
@@ -53,6 +53,11 @@ app: install
 
 report: install
 	$(BIN)/python -m insights.report
+
+# the warehouse at 100k, 1M and 10M rows against a hand-written floor (an hour or more; not part
+# of `make test`): writes benchmarks/RESULTS.md
+bench: install
+	$(BIN)/python benchmarks/bench.py --runs $(or $(BENCH_RUNS),1)
 
 sample: install
 	$(BIN)/python -m spf.sample --output seeds/student_performance_factors.csv

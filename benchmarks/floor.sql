@@ -6,7 +6,9 @@ set preserve_insertion_order = false;
 -- landing: every column as text, with the file's row number
 create schema raw;
 create table raw.students as
-select cast(ordinality as bigint) as source_row_number, *
+select
+    cast(ordinality as bigint) as source_row_number,
+    cast(columns(* exclude (ordinality)) as varchar)
 from {reader} with ordinality;
 
 -- staging: cleaned, typed, validated, keyed
@@ -69,7 +71,7 @@ with typed as (
             coalesce(learning_disabilities, ''), coalesce(parental_education_level, ''),
             coalesce(distance_from_home, ''), coalesce(gender, ''), coalesce(exam_score, '')
         ) as raw_record,
-        columns(* exclude (source_row_number)) as '\1_text'
+        columns('(.*)') as '\1_text'
     from raw.students
 ),
 checked as (
