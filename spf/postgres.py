@@ -6,15 +6,12 @@ compiled SQL or dbt's logs.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import os
-import secrets
 from typing import Any
 
 import psycopg2
 from psycopg2 import sql
+from psycopg2.extensions import encrypt_password
 
 BI_ROLE = "bi_reader"
 
@@ -48,18 +45,7 @@ def ensure_bi_reader(connection) -> None:
         if not cursor.fetchone():
             cursor.execute(sql.SQL("create role {} login").format(sql.Identifier(BI_ROLE)))
         if password:  # sent as a SCRAM verifier: the server never sees or logs the password
+            verifier = encrypt_password(password, BI_ROLE, connection, "scram-sha-256")
             cursor.execute(
-                sql.SQL("alter role {} password %s").format(sql.Identifier(BI_ROLE)),
-                (scram_verifier(password),),
+                sql.SQL("alter role {} password %s").format(sql.Identifier(BI_ROLE)), (verifier,)
             )
-
-
-def scram_verifier(password: str, iterations: int = 4096) -> str:
-    """The SCRAM-SHA-256 verifier Postgres stores for `password` (RFC 5802 / 7677)."""
-    salt = secrets.token_bytes(16)
-    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
-    client_key = hmac.digest(salted, b"Client Key", "sha256")
-    server_key = hmac.digest(salted, b"Server Key", "sha256")
-    stored_key = hashlib.sha256(client_key).digest()
-    encode = lambda data: base64.b64encode(data).decode()  # noqa: E731
-    return f"SCRAM-SHA-256${iterations}:{encode(salt)}${encode(stored_key)}:{encode(server_key)}"
