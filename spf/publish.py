@@ -29,17 +29,12 @@ from typing import Any
 
 from spf.lock import file_lock, postgres_lock
 from spf.profile import PROJECT_ROOT
+from spf.warehouse import SUFFIX_VARIABLE, open_warehouse
 
 LAYERS = ("raw", "staging", "intermediate", "marts", "ml")
 RAW_TABLE = "student_performance_factors"
-SUFFIX_VARIABLE = "SPF_SCHEMA_SUFFIX"  # read by macros/spf_schema.sql and spf.warehouse
 BUILD_SUFFIX = "__build"
 OLD_SUFFIX = "__old"
-
-
-def schema_suffix() -> str:
-    """The suffix of the schemas being built (empty outside a Postgres/Spark build area)."""
-    return os.environ.get(SUFFIX_VARIABLE, "")
 
 
 @contextmanager
@@ -176,8 +171,6 @@ class PostgresBuildArea(BuildArea):
         return {SUFFIX_VARIABLE: BUILD_SUFFIX}
 
     def _run(self, statements: list[str], transaction: bool = False) -> list[Any]:
-        from spf.warehouse import open_warehouse
-
         with environment({SUFFIX_VARIABLE: ""}), open_warehouse(self.settings["target_name"]) as w:
             connection = w.connect()
             connection.autocommit = not transaction

@@ -5,6 +5,7 @@ is the build file's, and on Postgres `schema("marts")` is `marts__build`."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,13 @@ from typing import Any
 import pandas as pd
 
 from spf.profile import PROJECT_ROOT, ConfigurationError, target_settings
-from spf.publish import schema_suffix
+
+SUFFIX_VARIABLE = "SPF_SCHEMA_SUFFIX"  # set by spf.publish; read by macros/spf_schema.sql too
+
+
+def schema_suffix() -> str:
+    """The suffix of the schemas being built (empty outside a Postgres/Spark build area)."""
+    return os.environ.get(SUFFIX_VARIABLE, "")
 
 
 class Warehouse:
