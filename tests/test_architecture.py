@@ -1,8 +1,8 @@
 """The Python layers import downwards only, and no module imports itself back through others.
 
-    spf (core: paths, definitions, warehouse, dbt)  <  ml, insights  <  pipeline, orchestration  <  app
+    spf (core)  <  ml  <  insights  <  pipeline, orchestration  <  app
 
-(insights may use ml; ml never uses insights.) Checked on the source, so a lazy import inside a
+(spf holds paths, definitions, warehouse access and dbt invocation.) Checked on the source, so a lazy import inside a
 function counts as much as one at the top of a module."""
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
-{#- Rows received = rows accepted + rows rejected, counted where each set is published. -#}
+{#- Rows received = rows accepted + rows rejected: the raw rows staged, split by validation, and
+    the accepted students that reached the intermediate model every mart reads. -#}
 with
 
-received as (
+staged as (
     select
         count(*) as rows_received,
+        count(case when not is_accepted then 1 end) as rows_rejected,
         count(case when is_exact_duplicate then 1 end) as rows_duplicated,
         max(source_file) as source_file,
         max(source_file_sha256) as source_file_sha256,
@@ -12,27 +14,21 @@ received as (
 ),
 
 accepted as (
-    select count(*) as rows_accepted from {{ ref('dim_students') }}
-),
-
-rejected as (
-    select count(*) as rows_rejected from {{ ref('rpt_rejected_rows') }}
+    select count(*) as rows_accepted from {{ ref('int_students_featured') }}
 ),
 
 reconciled as (
     select
-        received.source_file,
-        received.source_file_sha256,
-        received.loaded_at,
-        received.rows_received,
+        staged.source_file,
+        staged.source_file_sha256,
+        staged.loaded_at,
+        staged.rows_received,
         accepted.rows_accepted,
-        rejected.rows_rejected,
-        received.rows_duplicated,
-        received.rows_received = accepted.rows_accepted + rejected.rows_rejected
-            as is_reconciled
-    from received
+        staged.rows_rejected,
+        staged.rows_duplicated,
+        staged.rows_received = accepted.rows_accepted + staged.rows_rejected as is_reconciled
+    from staged
     cross join accepted
-    cross join rejected
 )
 
 select * from reconciled
