@@ -224,10 +224,23 @@
         ~ ", _corrupt_record string) using csv options (path '" ~ path ~ "', header 'true',"
         ~ " mode 'PERMISSIVE', columnNameOfCorruptRecord '_corrupt_record')") -%}
     {%- do run_query('drop table if exists raw.student_performance_factors__landing') -%}
+    {#- row numbers in file order without a window over every row (which would move all rows
+        to one partition): monotonically_increasing_id() holds the partition index in its upper
+        31 bits and the row's place in the partition below; a partition's offset is the rows
+        of the partitions before it, from one small aggregate -#}
+    {%- do run_query(
+        'create or replace temporary view spf_raw_numbered as select *,'
+        ~ ' monotonically_increasing_id() as spf_id from spf_raw_csv') -%}
+    {%- do run_query(
+        'create or replace temporary view spf_raw_offsets as select spf_partition,'
+        ~ ' coalesce(sum(spf_rows) over (order by spf_partition rows between unbounded preceding'
+        ~ ' and 1 preceding), 0) as spf_offset from (select shiftright(spf_id, 33) as'
+        ~ ' spf_partition, count(*) as spf_rows from spf_raw_numbered group by 1)') -%}
     {%- set landing_sql -%}
         create table raw.student_performance_factors__landing using parquet as
-        select
-            row_number() over (order by monotonically_increasing_id()) as source_row_number,
+        select /*+ broadcast(spf_raw_offsets) */
+            spf_raw_offsets.spf_offset + (spf_id - shiftleft(shiftright(spf_id, 33), 33)) + 1
+                as source_row_number,
             {%- for column in spf_columns() %}
             {%- if column.raw in present %}
             case when {{ too_long }} then null else {{ raw_column_name(column) }} end
@@ -241,7 +254,9 @@
             current_timestamp() as loaded_at,
             {{ identity.file }} as source_file,
             {{ identity.sha256 }} as source_file_sha256
-        from spf_raw_csv
+        from spf_raw_numbered
+        inner join spf_raw_offsets
+            on shiftright(spf_raw_numbered.spf_id, 33) = spf_raw_offsets.spf_partition
     {%- endset -%}
     {%- do run_query(landing_sql) -%}
     {%- do run_query('drop table if exists raw.student_performance_factors') -%}
