@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from insights.findings import FINDINGS
 from insights.prediction import form_fields
 from insights.report import format_kpi
-from spf.main import KPI_LABELS
+from spf.kpis import KPI_LABELS
 from tests.conftest import PROJECT_ROOT, SAMPLE_CSV, Build, project_env
 
 APP = PROJECT_ROOT / "app"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from insights.report import format_kpi
-from spf.main import KPI_LABELS
+from spf.kpis import KPI_LABELS
 from tests.conftest import PROJECT_ROOT, Build, project_env
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
