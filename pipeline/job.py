@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from spf.dbt import DbtCommandFailed, release_connections, run_dbt
+from spf.interrupts import raise_if_requested
 from spf.kpis import KPI_LABELS
 from spf.profile import PROJECT_ROOT, target_settings
 from spf.publish import BuildArea, build_area, environment
@@ -168,6 +169,7 @@ class Job:
     def publish(self) -> None:
         """Publish the tested build area in one step, then move the champion alias to its model."""
         release_connections()
+        raise_if_requested()  # an interruption a library swallowed still stops the publish
         self.area.publish()
         self.published = True
         print(f"published: {self.area.guarantee}")
