@@ -243,6 +243,7 @@ def prepare_target(settings: dict) -> None:
 
 def explain_failed_build(target: str | None, raw_name: str) -> str:
     """Why the build failed, in the user's terms when the file is the reason."""
+    release_connections()  # dbt-duckdb holds the build file open read-write in this process
     try:
         with open_warehouse(target, read_only=True) as warehouse:
             counts = warehouse.query(
