@@ -106,6 +106,11 @@ def write_outputs(
         ("feature_importance", feature_importance, True),
         ("predictions", predictions, False),
     ):
+        if frame.empty and not append:
+            # no rows (a champion that was not promoted predicts nothing): emptied, keeping the
+            # table's types, which a DataFrame without rows cannot give (DuckDB types it NULL)
+            warehouse.execute(f"truncate table {warehouse.relation(OUTPUT_SCHEMA, table)}")
+            continue
         warehouse.write_table(
             _as_table(frame, table, columns[table]), OUTPUT_SCHEMA, table, append=append
         )

@@ -11,17 +11,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 from pathlib import Path
 
 from pipeline.job import land_only, print_summary, run
+from spf import interrupts
 from spf.errors import exit_code_of
 from spf.profile import PROJECT_ROOT
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    """SIGTERM stops a run the way Ctrl-C does: cleanly, leaving the published state as it was."""
-    raise KeyboardInterrupt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,5 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         else:
             print_summary(args.target)
 
-    signal.signal(signal.SIGTERM, _interrupt)
+    # SIGTERM stops a run the way Ctrl-C does: cleanly, leaving the published state as it was
+    interrupts.install()
     return exit_code_of(command)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from spf.dbt import DbtCommandFailed, release_connections, run_dbt
+from spf.interrupts import raise_if_requested
 from spf.kpis import KPI_LABELS
 from spf.profile import PROJECT_ROOT, target_settings
 from spf.publish import BuildArea, build_area, environment
@@ -178,6 +179,7 @@ class Job:
     def publish(self) -> None:
         """Publish the tested build area in one step, then move the champion alias to its model."""
         release_connections()
+        raise_if_requested()  # an interruption a library swallowed still stops the publish
         self.area.publish()
         self.published = True
         print(f"published: {self.area.guarantee}")
@@ -251,6 +253,7 @@ def prepare_target(settings: dict) -> None:
 
 def explain_failed_build(target: str | None, raw_name: str) -> str:
     """Why the build failed, in the user's terms when the file is the reason."""
+    release_connections()  # dbt-duckdb holds the build file open read-write in this process
     try:
         with open_warehouse(target, read_only=True) as warehouse:
             counts = warehouse.query(

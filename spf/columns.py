@@ -14,10 +14,19 @@ def raw_header() -> list[str]:
     return [column["raw"] for column in spf_columns()]
 
 
+def canonical_header(found: list[str]) -> list[str]:
+    """A header's names as the export spells them: matched without regard to case or padding
+    (`hours_studied` is Hours_Studied), as macros/check_raw_header.sql matches them; a name
+    that is not the export's is kept as found."""
+    spelling = {name.lower(): name for name in raw_header()}
+    names = [name.replace('"', "").replace("\ufeff", "").strip() for name in found]
+    return [spelling.get(name.lower(), name) for name in names]
+
+
 def header_problem(found: list[str]) -> str | None:
     """What macros/check_raw_header.sql reports when `found` is not the export's header."""
     expected = raw_header()
-    names = [name.replace('"', "").replace("\ufeff", "").strip() for name in found]
+    names = canonical_header(found)
     missing = [name for name in expected if name not in names]
     unexpected = [name for name in names if name and name not in expected]
     if not missing and not unexpected:

@@ -10,6 +10,7 @@ from typing import Any
 
 from dbt.cli.main import dbtRunner
 
+from spf.interrupts import raise_if_requested
 from spf.profile import PROJECT_ROOT
 
 _MANIFESTS: dict[tuple[str | None, str, str], object] = {}
@@ -35,7 +36,9 @@ def _manifest(target: str | None, variables: dict[str, Any] | None) -> object:
         os.environ.get("SPF_SCHEMA_SUFFIX", ""),
     )
     if key not in _MANIFESTS:
-        result = dbtRunner().invoke(["parse", "--quiet", *_common_args(target, variables)])
+        result = dbtRunner(callbacks=[_hide_interrupt_reports]).invoke(
+            ["parse", "--quiet", *_common_args(target, variables)]
+        )
         _raise_interrupt(result)
         if not result.success:
             raise DbtCommandFailed("dbt parse failed (see the messages above)")
@@ -43,17 +46,42 @@ def _manifest(target: str | None, variables: dict[str, Any] | None) -> object:
     return _MANIFESTS[key]
 
 
+def _is_interrupt_report(message: Any) -> bool:
+    """dbt's report of a Ctrl-C (or our SIGTERM): 'Encountered an error:' with no text, then
+    the stack trace of the KeyboardInterrupt. The runner says it in one line instead."""
+    name = message.info.name
+    if name == "MainEncounteredError":
+        return not message.data.exc.strip()
+    if name == "MainStackTrace":
+        return message.data.stack_trace.rstrip().endswith("KeyboardInterrupt")
+    return False
+
+
+def _hide_interrupt_reports(message: Any) -> None:
+    """A dbt callback (called for every event): from the first event of an invocation on, the
+    console logger leaves out dbt's report of an interruption (dbt.log keeps it)."""
+    from dbt_common.events.event_manager_client import get_event_manager
+
+    for logger in get_event_manager().loggers:
+        if logger.name != "stdout_log" or getattr(logger, "spf_hides_interrupts", False):
+            continue
+        shown = logger.filter
+        logger.filter = lambda event, shown=shown: shown(event) and not _is_interrupt_report(event)
+        logger.spf_hides_interrupts = True
+
+
 def _raise_interrupt(result: Any) -> None:
-    """dbt returns a Ctrl-C (or our SIGTERM) as a failed result: raise it again."""
+    """dbt returns a Ctrl-C (or our SIGTERM) as a failed result, or swallowed it: raise it."""
     if isinstance(result.exception, KeyboardInterrupt):
         raise result.exception
+    raise_if_requested()
 
 
 def run_dbt(
     args: list[str], target: str | None = None, variables: dict[str, Any] | None = None
 ) -> None:
     """Invoke `dbt <args>` against this project; raise DbtCommandFailed when it fails."""
-    runner = dbtRunner(manifest=_manifest(target, variables))
+    runner = dbtRunner(manifest=_manifest(target, variables), callbacks=[_hide_interrupt_reports])
     result = runner.invoke([*args, *_common_args(target, variables)])
     _raise_interrupt(result)
     if not result.success:

@@ -15,11 +15,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from spf.columns import header_problem, raw_header
+from spf.columns import canonical_header, header_problem, raw_header
 from spf.rawfile import RawFile, RawFileRefused
 
 RAW_TABLE = "student_performance_factors"
 BATCH_ROWS = 50_000
+# a field may be as long as a line DuckDB's reader accepts (Python's csv stops at 128 KB)
+FIELD_LIMIT_CHARS = 1 << 30
 
 
 def _rows(
@@ -27,13 +29,14 @@ def _rows(
 ) -> Iterator[tuple[int, list[str | None], str | None, str | None]]:
     """(row number, the export's fields in header order, raw line, load error) per data row."""
     encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT_CHARS))
     with path.open(newline="", encoding=encoding) as handle:
         reader = csv.reader(handle)
         header = next(reader, [])
         problem = header_problem(header)
         if problem:
             raise RawFileRefused(path, "is not a Student Performance Factors export", problem)
-        names = [name.strip().strip('"') for name in header]
+        names = canonical_header(header)
         order = [names.index(name) for name in raw_header()]
         number = 0
         for fields in reader:

@@ -50,15 +50,18 @@ def holder_text(holder: dict[str, Any] | None) -> str:
 def _wait(try_lock: Callable[[], bool], holder: Callable[[], dict | None], where: str) -> None:
     timeout = lock_timeout()
     deadline = time.monotonic() + timeout
-    announced = False
+    announced, attempts = False, 0
     while not try_lock():
+        attempts += 1
         if time.monotonic() >= deadline:
             raise WarehouseBusy(
                 f"{holder_text(holder())} ({where}); gave up after waiting {timeout:.0f} s"
                 " (SPF_LOCK_TIMEOUT). Nothing was loaded or replaced; run again when it ends."
             )
-        if not announced:
-            print(f"{holder_text(holder())} ({where}); waiting up to {timeout:.0f} s", flush=True)
+        # a holder that has just taken the lock may not have said who it is yet: ask again once
+        known = holder()
+        if not announced and (known or attempts > 1):
+            print(f"{holder_text(known)} ({where}); waiting up to {timeout:.0f} s", flush=True)
             announced = True
         time.sleep(POLL_SECONDS)
 

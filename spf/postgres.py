@@ -14,6 +14,13 @@ from psycopg2 import sql
 from psycopg2.extensions import encrypt_password
 
 BI_ROLE = "bi_reader"
+# what Postgres says when two sessions create the same database or role at once: the one that
+# loses sees it exists, or (both having checked first) a unique violation in the catalog
+_MADE_MEANWHILE = (
+    psycopg2.errors.DuplicateDatabase,
+    psycopg2.errors.DuplicateObject,
+    psycopg2.errors.UniqueViolation,
+)
 
 
 def ensure_database(settings: dict[str, Any]) -> bool:
@@ -28,7 +35,12 @@ def ensure_database(settings: dict[str, Any]) -> bool:
             cursor.execute("select 1 from pg_database where datname = %s", (settings["dbname"],))
             if cursor.fetchone():
                 return False
-            cursor.execute(sql.SQL("create database {}").format(sql.Identifier(settings["dbname"])))
+            try:
+                cursor.execute(
+                    sql.SQL("create database {}").format(sql.Identifier(settings["dbname"]))
+                )
+            except _MADE_MEANWHILE:  # by a run started at the same time
+                return False
             return True
     finally:
         connection.close()
@@ -43,7 +55,10 @@ def ensure_bi_reader(connection) -> None:
     with connection.cursor() as cursor:
         cursor.execute("select 1 from pg_roles where rolname = %s", (BI_ROLE,))
         if not cursor.fetchone():
-            cursor.execute(sql.SQL("create role {} login").format(sql.Identifier(BI_ROLE)))
+            try:
+                cursor.execute(sql.SQL("create role {} login").format(sql.Identifier(BI_ROLE)))
+            except _MADE_MEANWHILE:  # by a run started at the same time
+                pass
         if password:  # sent as a SCRAM verifier: the server never sees or logs the password
             verifier = encrypt_password(password, BI_ROLE, connection, "scram-sha-256")
             cursor.execute(

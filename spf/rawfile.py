@@ -4,22 +4,26 @@ engines can read. Read once, in chunks: its SHA-256 (recorded with the load), it
 instead), and whether it has any data row after its header.
 
 Every refusal names the file, says what was found and what to do, and that nothing changed.
-The header itself is checked by the landing (macros/check_raw_header.sql).
+The header is checked here too, with the rule of macros/check_raw_header.sql (spf.columns), so
+the runner refuses a wrong header before it takes the warehouse lock, on every engine.
 """
 
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from spf.columns import header_problem
 from spf.profile import ConfigurationError
 
 CHUNK_BYTES = 1 << 20
 PARQUET_MAGIC = b"PAR1"
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 UTF8_BOM = codecs.BOM_UTF8
+DELIMITERS = {";": "semicolons (;)", "\t": "tabs"}
 
 
 class RawFileRefused(ConfigurationError):
@@ -37,6 +41,7 @@ class RawFile:
     path: Path  # the user's file
     sha256: str  # of the user's file's bytes
     encoding: str  # "utf-8", "windows-1252", "latin-1", "utf-16", or "parquet" (not text)
+    header: tuple[str, ...] = ()  # the header's names, as written (empty for Parquet)
 
     @property
     def needs_conversion(self) -> bool:
@@ -88,18 +93,46 @@ def inspect_raw_file(path: Path) -> RawFile:
                         continue
                     header_done, rest = True, chunk[newline + 1 :]
                 has_data = bool(rest.strip(b"\r\n\t \x00"))
+        if is_utf8:
+            try:
+                decoder.decode(b"", final=True)  # a multi-byte character cut off at the end
+            except UnicodeDecodeError:
+                is_utf8 = False
     if not first.strip(UTF8_BOM + b"\r\n\t "):
         raise RawFileRefused(path, "is empty (no header, no rows)", "Pass a non-empty export.")
-    if is_parquet:
+    if is_parquet:  # its header (the schema's names) is checked by the landing
         return RawFile(path=path, sha256=digest.hexdigest(), encoding="parquet")
-    encoding = "utf-8" if is_utf8 else _other_encoding(path, first)
+    # NUL is valid UTF-8 but never in a CSV export: UTF-16 text without a byte-order mark
+    is_text = is_utf8 and b"\x00" not in first
+    encoding = "utf-8" if is_text else _other_encoding(path, first)
+    header = _header(path, first, encoding)
     if encoding == "utf-16":
         has_data = _utf16_has_data(path)
     if not has_data:
         raise RawFileRefused(
             path, "has a header but no data rows", "Pass an export with at least one student."
         )
-    return RawFile(path=path, sha256=digest.hexdigest(), encoding=encoding)
+    return RawFile(path=path, sha256=digest.hexdigest(), encoding=encoding, header=header)
+
+
+def _header(path: Path, first: bytes, encoding: str) -> tuple[str, ...]:
+    """The header's names; refused when the file is not comma-separated or the names are not
+    the export's (the message of macros/check_raw_header.sql)."""
+    text = first.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="ignore")
+    header_line = text.lstrip("\ufeff").splitlines()[0] if text.strip() else ""
+    names = next(csv.reader([header_line]), [])
+    if len(names) == 1:
+        for delimiter, described in DELIMITERS.items():
+            if delimiter in header_line:
+                raise RawFileRefused(
+                    path,
+                    f"is separated by {described}, not commas",
+                    "Save it as CSV (comma delimited), with '.' as the decimal point.",
+                )
+    problem = header_problem(names)
+    if problem:
+        raise RawFileRefused(path, "is not a Student Performance Factors export", problem)
+    return tuple(names)
 
 
 def _other_encoding(path: Path, first: bytes) -> str:
