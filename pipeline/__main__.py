@@ -1,5 +1,9 @@
 import sys
 
-from pipeline.cli import main
+try:
+    from pipeline.cli import main
+except KeyboardInterrupt:  # Ctrl-C while the command line is still loading: nothing started
+    print("\ninterrupted: nothing was started; the warehouse is as it was", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

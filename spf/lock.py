@@ -127,6 +127,8 @@ def postgres_lock(connect: Callable[[str], Any], where: str) -> Iterator[None]:
                 "select activity.application_name from pg_locks as locks"
                 " inner join pg_stat_activity as activity on locks.pid = activity.pid"
                 " where locks.locktype = 'advisory' and locks.granted"
+                " and locks.database = (select oid from pg_database"
+                " where datname = current_database())"
                 " and locks.classid = %s and locks.objid = %s",
                 PG_LOCK_KEYS,
             )

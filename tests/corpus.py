@@ -84,7 +84,6 @@ class Case:
     def is_rows_case(self) -> bool:
         return self.write is None and self.refused is None
 
-    @property
     def is_refused_on(self, engine: str) -> bool:
         return bool(self.refused) and engine in self.refused_on
 
@@ -137,7 +136,9 @@ def _parquet(directory: Path) -> Path:
     source, path = directory / "parquet_source.csv", directory / "export.parquet"
     source.write_text(csv_text([HEADER, *base_rows()]))
     with duckdb.connect() as connection:
-        connection.execute(f"copy (from read_csv('{source}')) to '{path}' (format parquet)")
+        connection.execute(  # the export's values as text, as an exported Parquet file keeps them
+            f"copy (from read_csv('{source}', all_varchar = true)) to '{path}' (format parquet)"
+        )
     source.unlink()
     return path
 

