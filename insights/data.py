@@ -1,4 +1,5 @@
-"""Read the marts and the ML step's outputs of the active target, read-only, in one short visit.
+"""Read the marts of the active target (the ML step's outputs too, as published by their marts),
+read-only, in one short visit.
 
 A DuckDB file allows one writer or many readers: the connection is opened, read and closed at
 once, so a running dashboard never blocks `make run`.
@@ -15,10 +16,10 @@ import psycopg2
 from insights.findings import CLAIMS_TABLE, FINDINGS, RANKING_TABLE
 from spf.warehouse import Warehouse, open_warehouse
 
-# the ML step's outputs (issue 4): absent on a warehouse built before that step existed
+# the marts of the ML step's outputs: absent until a run has trained (`--skip-ml` builds none)
 ML_TABLE_NAMES = (
-    ("ml", "model_metrics"),
-    ("ml", "feature_importance"),
+    ("marts", "rpt_model_metrics"),
+    ("marts", "rpt_feature_importance"),
     ("marts", "fct_exam_score_predictions"),
 )
 
@@ -64,7 +65,7 @@ class Snapshot:
 
 
 def existing_tables(
-    warehouse: Warehouse, schemas: tuple[str, ...] = ("marts", "ml")
+    warehouse: Warehouse, schemas: tuple[str, ...] = ("marts",)
 ) -> set[tuple[str, str]]:
     """(schema, table) of every table and view in `schemas`.
 
@@ -127,9 +128,9 @@ def _read_snapshot(warehouse: Warehouse) -> Snapshot:
         findings={f.key: f.groups(warehouse.read_table("marts", f.table)) for f in FINDINGS},
         ranking=warehouse.read_table("marts", RANKING_TABLE).sort_values("effect_rank"),
         claims=warehouse.read_table("marts", CLAIMS_TABLE).sort_values("claim_key"),
-        model_metrics=optional("ml", "model_metrics"),
-        feature_importance=optional("ml", "feature_importance"),
-        predictions=optional("marts", "fct_exam_score_predictions"),
+        model_metrics=optional(*ML_TABLE_NAMES[0]),
+        feature_importance=optional(*ML_TABLE_NAMES[1]),
+        predictions=optional(*ML_TABLE_NAMES[2]),
         missing=[f"{s}.{t}" for s, t in ML_TABLE_NAMES if (s, t) not in tables],
     )
 

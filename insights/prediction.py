@@ -1,17 +1,15 @@
-"""Score new students with the registered champion, through the ML step's predict API.
+"""Score new students with the registered champion, through the ML step's scoring API.
 
 The dashboard's form and batch upload build rows in the export's own columns (header names and
-raw text, as in the CSV) and hand them to `predict_students`; the ML step cleans them with the
-warehouse's dbt models and returns one row per input row, with the reason for any row that
-fails validation. No rule is repeated here: the form's choices and bounds come from
-`vars.spf_columns` (spf.columns), the one definition.
+raw text, as in the CSV) and hand them to `predict_students`; the ML step (ml.scoring) cleans
+them with the warehouse's own compiled dbt models and returns one row per input row, with the
+reason for any row that fails validation. No rule is repeated here: the form's choices and
+bounds come from `vars.spf_columns` (spf.columns), the one definition.
 """
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
@@ -96,23 +94,15 @@ def predict_students(students: pd.DataFrame) -> pd.DataFrame:
     Raises PredictionUnavailable, with the ML step's message, when no champion is registered or
     the rows cannot be cleaned at all (a row that fails a check only gets its reasons)."""
     try:
-        from ml.predict import predict
+        from ml.scoring import score_students
     except ImportError as error:
         raise PredictionUnavailable(
-            "the ML step's prediction API (ml.predict) is not available in this installation"
+            "the ML step's scoring API (ml.scoring) is not available in this installation"
         ) from error
-    with tempfile.TemporaryDirectory(prefix="spf-app-") as scratch:
-        input_csv, output_csv = Path(scratch) / "students.csv", Path(scratch) / "predictions.csv"
-        students.to_csv(input_csv, index=False)
-        try:
-            predict(input_csv, output_csv)
-        except ConfigurationError as error:
-            raise PredictionUnavailable(str(error)) from error
-        scored = pd.read_csv(output_csv, dtype=str, keep_default_na=False)
-    scored["predicted_exam_score"] = pd.to_numeric(scored["predicted_exam_score"])
-    scored = scored.sort_values(
-        "source_row_number", key=lambda numbers: numbers.astype(int), ignore_index=True
-    )
+    try:
+        scored = score_students(students)
+    except ConfigurationError as error:
+        raise PredictionUnavailable(str(error)) from error
     return pd.concat(
         [
             scored[["source_row_number"]],

@@ -1,5 +1,5 @@
 {#- Creates schema `ml` and the ML step's three output tables, empty, when they do not exist
-    yet: the sources in models/marts/ml/_ml__sources.yml then resolve, and a plain `dbt build`
+    yet: the sources in models/staging/ml/_ml__sources.yml then resolve, and a plain `dbt build`
     works before any training. `python -m ml train` fills them; their column names and types
     are defined here only. Runs from on-run-start on the commands that build or test. -#}
 {% macro create_ml_output_tables() -%}
@@ -22,11 +22,11 @@
             'feature_importance': [
                 ('run_id', text), ('model_name', text), ('feature_name', text),
                 ('importance_mean', number), ('importance_std', number),
-                ('importance_rank', count),
+                ('importance_rank', count), ('trained_at', dbt.type_timestamp()),
             ],
             'predictions': [
                 ('student_key', text), ('predicted_exam_score', number), ('run_id', text),
-                ('is_score_anomaly', flag),
+                ('is_score_anomaly', flag), ('trained_at', dbt.type_timestamp()),
             ],
         } -%}
         {%- set sql = adapter.dispatch('create_ml_output_tables', 'student_performance')(tables) -%}

@@ -7,14 +7,22 @@ fills them through `spf.warehouse`, so it works on every engine the warehouse ru
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pandas as pd
 
+from spf.definitions import var
 from spf.profile import ConfigurationError
 from spf.warehouse import Warehouse
 
 FEATURES = ("marts", "ml_exam_score_features")
 OUTPUT_SCHEMA = "ml"
 OUTPUT_TABLES = ("model_metrics", "feature_importance", "predictions")
+# The ML step's bounds (commented in dbt_project.yml): students the candidates are compared on,
+# and raw rows predicted per batch.
+TRAINING_SAMPLE_ROWS = int(var("ml_training_sample_rows"))
+PREDICTION_BATCH_ROWS = int(var("ml_prediction_batch_rows"))
+_SAMPLE_MULTIPLIER, _SAMPLE_MODULUS = 1_000_003, 2_147_483_647  # a prime: a bijection
 _COUNT_COLUMNS = ("n_train", "n_test", "n_test_anomalies", "importance_rank")
 
 
@@ -44,21 +52,50 @@ def _columns(warehouse: Warehouse, relation: str) -> list[str] | None:
         return None
 
 
-def read_features(warehouse: Warehouse) -> pd.DataFrame:
-    """The features mart, one row per accepted student, in raw-file order."""
+def count_features(warehouse: Warehouse) -> int:
+    """Accepted students in the features mart; fails, with the fix, when it is missing."""
     relation = warehouse.relation(*FEATURES)
     if _columns(warehouse, relation) is None:
         raise ConfigurationError(
             f"{relation} does not exist in {warehouse.location}: build the warehouse first"
             " (`make run`, or `dbt build`)"
         )
-    features = warehouse.query(f"select * from {relation} order by source_row_number")
-    if len(features) < 10:
+    return int(warehouse.query(f"select count(*) as n from {relation}")["n"].iloc[0])
+
+
+def read_features(warehouse: Warehouse, total: int) -> pd.DataFrame:
+    """The students the models are compared on, in raw-file order: every accepted student up
+    to TRAINING_SAMPLE_ROWS; above that, a deterministic sample of about that many, spread
+    over the whole file (a multiplicative hash of the row number; the same rows every run)."""
+    relation = warehouse.relation(*FEATURES)
+    if total < 10:
         raise ConfigurationError(
-            f"{relation} holds {len(features)} students, too few to train on: see"
+            f"{relation} holds {total} students, too few to train on: see"
             " marts.rpt_rejected_rows for the rows that were rejected"
         )
-    return features
+    where = ""
+    if total > TRAINING_SAMPLE_ROWS:
+        below = int(TRAINING_SAMPLE_ROWS / total * _SAMPLE_MODULUS)
+        where = f" where mod(source_row_number * {_SAMPLE_MULTIPLIER}, {_SAMPLE_MODULUS}) < {below}"
+    return warehouse.query(f"select * from {relation}{where} order by source_row_number")
+
+
+def feature_batches(warehouse: Warehouse) -> Iterator[pd.DataFrame]:
+    """Every accepted student, in raw-file order, PREDICTION_BATCH_ROWS raw rows at a time."""
+    relation = warehouse.relation(*FEATURES)
+    bounds = warehouse.query(
+        f"select min(source_row_number) as first, max(source_row_number) as last from {relation}"
+    ).iloc[0]
+    if pd.isna(bounds["first"]):
+        return
+    for start in range(int(bounds["first"]), int(bounds["last"]) + 1, PREDICTION_BATCH_ROWS):
+        batch = warehouse.query(
+            f"select * from {relation} where source_row_number >= {start}"
+            f" and source_row_number < {start + PREDICTION_BATCH_ROWS}"
+            " order by source_row_number"
+        )
+        if len(batch):
+            yield batch
 
 
 def output_columns(warehouse: Warehouse) -> dict[str, list[str]]:
@@ -93,24 +130,27 @@ def _as_table(frame: pd.DataFrame, table: str, columns: list[str]) -> pd.DataFra
     return frame
 
 
-def write_outputs(
-    warehouse: Warehouse,
-    model_metrics: pd.DataFrame,
-    feature_importance: pd.DataFrame,
-    predictions: pd.DataFrame,
+def write_evaluation(
+    warehouse: Warehouse, model_metrics: pd.DataFrame, feature_importance: pd.DataFrame
 ) -> None:
-    """Append the run's metrics and importances; replace the predictions with the run's."""
+    """Append the run's metrics and importances."""
     columns = output_columns(warehouse)
-    for table, frame, append in (
-        ("model_metrics", model_metrics, True),
-        ("feature_importance", feature_importance, True),
-        ("predictions", predictions, False),
+    for table, frame in (
+        ("model_metrics", model_metrics),
+        ("feature_importance", feature_importance),
     ):
-        if frame.empty and not append:
-            # no rows (a champion that was not promoted predicts nothing): emptied, keeping the
-            # table's types, which a DataFrame without rows cannot give (DuckDB types it NULL)
-            warehouse.execute(f"truncate table {warehouse.relation(OUTPUT_SCHEMA, table)}")
-            continue
         warehouse.write_table(
-            _as_table(frame, table, columns[table]), OUTPUT_SCHEMA, table, append=append
+            _as_table(frame, table, columns[table]), OUTPUT_SCHEMA, table, append=True
         )
+
+
+def clear_predictions(warehouse: Warehouse) -> None:
+    """Empty ml.predictions, keeping its types (a DataFrame without rows cannot give them)."""
+    warehouse.execute(f"truncate table {warehouse.relation(OUTPUT_SCHEMA, 'predictions')}")
+
+
+def append_predictions(warehouse: Warehouse, predictions: pd.DataFrame) -> None:
+    columns = output_columns(warehouse)["predictions"]
+    warehouse.write_table(
+        _as_table(predictions, "predictions", columns), OUTPUT_SCHEMA, "predictions", append=True
+    )

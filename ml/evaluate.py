@@ -4,6 +4,7 @@ score anomalies, and permutation importance."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ from sklearn.model_selection import RepeatedKFold, cross_validate, train_test_sp
 from sklearn.pipeline import Pipeline
 
 from ml.models import RANDOM_STATE
+from spf.definitions import var
 
 # The split of published work on this data: accepted rows in raw-file order, 20 % held out.
 TEST_SIZE = 0.2
@@ -21,7 +23,7 @@ CV_REPEATS = 3
 CV_SCORING = {"mse": "neg_mean_squared_error", "mae": "neg_mean_absolute_error", "r2": "r2"}
 # A score more than this many points above the champion's prediction is a score anomaly: on
 # this data the residuals of the other students stay within a few points.
-ANOMALY_POINTS = 10.0
+ANOMALY_POINTS = float(var("ml_score_anomaly_points"))
 IMPORTANCE_REPEATS = 10
 # Folds run one after another, each fit on one thread (see train.evaluate_candidates). Measured
 # on the 2-core machine: worker processes cost 2-3 s to start, which the parallel folds do not
@@ -98,3 +100,20 @@ def permutation_importances(pipeline: Pipeline, split: Split) -> pd.DataFrame:
     table = table.sort_values(["importance_mean", "feature_name"], ascending=[False, True])
     table["importance_rank"] = np.arange(1, len(table) + 1)
     return table.reset_index(drop=True)
+
+
+@dataclass
+class Evaluation:
+    """Everything one training run found, before it is logged or written anywhere."""
+
+    metrics: pd.DataFrame  # one row per candidate: hold-out, CV and without-anomaly figures
+    importance: pd.DataFrame  # the champion's permutation importance on the hold-out rows
+    champion_name: str
+    champion: Pipeline  # refitted on every row evaluated (all students, or the bounded sample)
+    columns: list[str]  # the features, in the mart's order
+    roles: dict[str, str]  # every column's role (ml.features.column_roles)
+    model_params: dict[str, dict[str, Any]]
+    model_seconds: dict[str, float]  # hold-out fit plus cross-validation, per candidate
+    settings: dict[str, Any]
+    x_sample: pd.DataFrame  # a few rows, for the model's signature in MLflow
+    seconds: float

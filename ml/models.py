@@ -9,7 +9,7 @@ from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegresso
 from sklearn.linear_model import HuberRegressor, LinearRegression
 from sklearn.pipeline import Pipeline
 
-from ml.features import build_preprocessor
+from ml.features import Roles, build_preprocessor
 
 RANDOM_STATE = 42
 
@@ -48,9 +48,9 @@ def candidate_estimators() -> dict[str, object]:
     }
 
 
-def candidate_pipelines(columns: Sequence[str]) -> dict[str, Pipeline]:
+def candidate_pipelines(columns: Sequence[str], roles: Roles) -> dict[str, Pipeline]:
     """Each candidate behind the same preprocessing, so nothing is fitted on test rows."""
     return {
-        name: Pipeline([("prepare", build_preprocessor(columns)), ("model", estimator)])
+        name: Pipeline([("prepare", build_preprocessor(columns, roles)), ("model", estimator)])
         for name, estimator in candidate_estimators().items()
     }

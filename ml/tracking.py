@@ -29,7 +29,7 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
-    from ml.train import Evaluation
+    from ml.evaluate import Evaluation
 
 EXPERIMENT_NAME = "student-performance-exam-score"
 REGISTERED_MODEL = "student_performance_exam_score"
@@ -102,10 +102,8 @@ def log_training(evaluation: Evaluation, register: bool) -> tuple[str, str | Non
         champion = metrics.loc[evaluation.champion_name]
         mlflow.log_metrics({k: float(v) for k, v in champion.items() if _loggable(v)})
         mlflow.log_metric("train_eval_seconds", evaluation.seconds)
-        mlflow.log_metric("score_anomalies", int(evaluation.predictions["is_score_anomaly"].sum()))
         mlflow.log_table(evaluation.metrics, artifact_file="model_metrics.json")
         mlflow.log_table(evaluation.importance, artifact_file="feature_importance.json")
-        mlflow.log_table(evaluation.anomalies, artifact_file="score_anomalies.json")
         mlflow.set_tag("promotion", "registered" if register else "refused")
         info = mlflow.sklearn.log_model(
             sk_model=evaluation.champion,
@@ -125,6 +123,13 @@ def log_training(evaluation: Evaluation, register: bool) -> tuple[str, str | Non
             REGISTERED_MODEL, version, "model_name", evaluation.champion_name
         )
         return run.info.run_id, version
+
+
+def log_anomalies(run_id: str, anomalies: Any) -> None:
+    """Add the score anomalies the champion found among all students to the training run."""
+    mlflow = _use_store()
+    mlflow.MlflowClient().log_metric(run_id, "score_anomalies", len(anomalies))
+    mlflow.log_table(anomalies, artifact_file="score_anomalies.json", run_id=run_id)
 
 
 def promote(version: str) -> None:

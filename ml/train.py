@@ -1,6 +1,6 @@
 """Train, compare and track the exam-score models; write the results back to the warehouse.
 
-`train()` is what `python -m spf run` (`make run`) calls after `dbt build`, and what
+`train()` is what `python -m pipeline run` (`make run`) calls after `dbt build`, and what
 `python -m ml train` runs: it reads marts.ml_exam_score_features from the active dbt target,
 evaluates every candidate, logs the run to MLflow, registers the champion, and writes
 ml.model_metrics, ml.feature_importance and ml.predictions.
@@ -19,26 +19,16 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
 from ml import data, evaluate
-from ml.features import feature_columns, feature_matrix, target_vector
+from ml.evaluate import Evaluation
+from ml.features import (
+    column_roles,
+    feature_columns,
+    feature_matrix,
+    target_column,
+    target_vector,
+)
 from ml.models import RANDOM_STATE, candidate_pipelines
-from spf.warehouse import open_warehouse
-
-
-@dataclass
-class Evaluation:
-    """Everything one training run found, before it is logged or written anywhere."""
-
-    metrics: pd.DataFrame  # one row per candidate: hold-out, CV and without-anomaly figures
-    importance: pd.DataFrame  # the champion's permutation importance on the hold-out rows
-    predictions: pd.DataFrame  # student_key, predicted_exam_score, is_score_anomaly
-    anomalies: pd.DataFrame  # the score anomalies, with their actual and predicted scores
-    champion_name: str
-    champion: Pipeline  # refitted on every accepted student
-    model_params: dict[str, dict[str, Any]]
-    model_seconds: dict[str, float]  # hold-out fit plus cross-validation, per candidate
-    settings: dict[str, Any]
-    x_sample: pd.DataFrame  # a few rows, for the model's signature in MLflow
-    seconds: float
+from spf.warehouse import Warehouse, open_warehouse
 
 
 def _model_params(pipeline: Pipeline) -> dict[str, Any]:
@@ -46,21 +36,21 @@ def _model_params(pipeline: Pipeline) -> dict[str, Any]:
     return {"estimator": type(pipeline.named_steps["model"]).__name__, **params}
 
 
-def evaluate_candidates(features: pd.DataFrame) -> Evaluation:
+def evaluate_candidates(features: pd.DataFrame, roles: dict[str, str]) -> Evaluation:
     """Fit and score every candidate on the features mart; choose the champion on CV error."""
     # One thread per fit: cross-validation runs folds in parallel instead, and OpenMP threads
     # (gradient boosting) only fight each other on a small, busy machine.
     with threadpool_limits(limits=1):
-        return _evaluate_candidates(features)
+        return _evaluate_candidates(features, roles)
 
 
-def _evaluate_candidates(features: pd.DataFrame) -> Evaluation:
+def _evaluate_candidates(features: pd.DataFrame, roles: dict[str, str]) -> Evaluation:
     started = time.perf_counter()
     features = features.sort_values("source_row_number").reset_index(drop=True)
-    columns = feature_columns(features)
-    x, y = feature_matrix(features, columns), target_vector(features)
+    columns = feature_columns(features, roles)
+    x, y = feature_matrix(features, columns), target_vector(features, roles)
     split = evaluate.holdout_split(x, y)
-    pipelines = candidate_pipelines(columns)
+    pipelines = candidate_pipelines(columns, roles)
 
     rows, holdout_fits, holdout_predictions, seconds = [], {}, {}, {}
     for name, pipeline in pipelines.items():
@@ -78,6 +68,7 @@ def _evaluate_candidates(features: pd.DataFrame) -> Evaluation:
             }
         )
         seconds[name] = time.perf_counter() - model_started
+        progress(f"ml: {name} fitted and cross-validated in {seconds[name]:.1f} s")
     metrics = pd.DataFrame(rows)
     champion_name = str(metrics.loc[metrics["cv_mse_mean"].idxmin(), "model_name"])
     metrics.insert(1, "is_champion", metrics["model_name"] == champion_name)
@@ -87,11 +78,6 @@ def _evaluate_candidates(features: pd.DataFrame) -> Evaluation:
     # through a model that saw it, which test rows are dropped. The same rows for every model.
     ordinary_test = ~evaluate.score_anomalies(split.y_test, holdout_predictions[champion_name])
     metrics["n_test_anomalies"] = int((~ordinary_test).sum())
-
-    # The champion, refitted on every student, predicts them all and flags the anomalies.
-    champion = clone(pipelines[champion_name]).fit(x, y)
-    predicted_all = champion.predict(x)
-    is_anomaly = evaluate.score_anomalies(y, predicted_all)
     without = [
         evaluate.regression_metrics(
             split.y_test[ordinary_test], holdout_predictions[name][ordinary_test]
@@ -101,23 +87,13 @@ def _evaluate_candidates(features: pd.DataFrame) -> Evaluation:
     for key in ("mse", "rmse", "mae", "r2"):
         metrics[f"{key}_without_anomalies"] = [row[key] for row in without]
 
-    predictions = pd.DataFrame(
-        {
-            "student_key": features["student_key"],
-            "predicted_exam_score": predicted_all,
-            "is_score_anomaly": is_anomaly,
-        }
-    )
-    anomalies = features.loc[is_anomaly, ["student_key", "source_row_number", "exam_score"]]
-    anomalies = anomalies.assign(
-        predicted_exam_score=predicted_all[is_anomaly],
-        residual_points=y[is_anomaly].to_numpy() - predicted_all[is_anomaly],
-    ).reset_index(drop=True)
+    # The champion, refitted on every row evaluated, predicts every student (predict_all).
+    champion = clone(pipelines[champion_name]).fit(x, y)
     importance = evaluate.permutation_importances(holdout_fits[champion_name], split)
     importance.insert(0, "model_name", champion_name)
 
     settings = {
-        "students": len(features),
+        "students_evaluated": len(features),
         "features": ",".join(columns),
         "test_size": evaluate.TEST_SIZE,
         "split": "accepted rows in raw-file order (source_row_number)",
@@ -126,20 +102,71 @@ def _evaluate_candidates(features: pd.DataFrame) -> Evaluation:
         "champion_rule": "lowest cv_mse_mean",
         "champion": champion_name,
         "anomaly_points": evaluate.ANOMALY_POINTS,
+        "training_sample_rows": data.TRAINING_SAMPLE_ROWS,
     }
     return Evaluation(
         metrics=metrics,
         importance=importance,
-        predictions=predictions,
-        anomalies=anomalies,
         champion_name=champion_name,
         champion=champion,
+        columns=columns,
+        roles=dict(roles),
         model_params={name: _model_params(p) for name, p in pipelines.items()},
         model_seconds=seconds,
         settings=settings,
         x_sample=x.head(5),
         seconds=time.perf_counter() - started,
     )
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What predicting every student found: how many, and the score anomalies among them."""
+
+    students: int
+    anomalies: pd.DataFrame  # the score anomalies, with their actual and predicted scores
+
+
+def predict_all(
+    warehouse: Warehouse, evaluation: Evaluation, run_id: str, trained_at: datetime
+) -> Scored:
+    """The champion's prediction for every accepted student, written to ml.predictions in
+    batches of data.PREDICTION_BATCH_ROWS (never every student's features in memory at once),
+    with the score anomalies flagged."""
+    target = target_column(evaluation.roles)
+    students, anomalies = 0, []
+    data.clear_predictions(warehouse)
+    for batch in data.feature_batches(warehouse):
+        x = feature_matrix(batch, evaluation.columns)
+        y = batch[target].astype("float64")
+        predicted = evaluation.champion.predict(x)
+        is_anomaly = evaluate.score_anomalies(y, predicted)
+        data.append_predictions(
+            warehouse,
+            pd.DataFrame(
+                {
+                    "student_key": batch["student_key"],
+                    "predicted_exam_score": predicted,
+                    "is_score_anomaly": is_anomaly,
+                    "run_id": run_id,
+                    "trained_at": trained_at,
+                }
+            ),
+        )
+        anomalies.append(
+            batch.loc[is_anomaly, ["student_key", "source_row_number", target]].assign(
+                predicted_exam_score=predicted[is_anomaly],
+                residual_points=y[is_anomaly].to_numpy() - predicted[is_anomaly],
+            )
+        )
+        students += len(batch)
+        if students > data.PREDICTION_BATCH_ROWS:
+            progress(f"ml: predicted {students:,} students")
+    return Scored(students, pd.concat(anomalies, ignore_index=True))
+
+
+def progress(line: str) -> None:
+    print(line, flush=True)
 
 
 def format_report(evaluation: Evaluation) -> str:
@@ -163,9 +190,7 @@ def format_report(evaluation: Evaluation) -> str:
         f" Hold-out: {first['n_train']:,} train / {first['n_test']:,} test rows"
         f" ({first['n_test_anomalies']} score anomalies among them);"
         f" CV: {evaluation.settings['cv']}.",
-        f"score anomalies (score > {evaluation.settings['anomaly_points']:.0f} points above the"
-        f" champion's prediction): {len(evaluation.anomalies)} of"
-        f" {len(evaluation.predictions):,} students; most important features: {top}.",
+        f"most important features: {top}.",
     ]
     return "\n".join(lines)
 
@@ -202,21 +227,27 @@ def promotion_refusal(metrics: pd.DataFrame) -> str | None:
 
 def train(target: str | None = None) -> TrainingResult:
     """Train on the active target's features mart (the run's build area), track the run in
-    MLflow and write schema `ml` there. The champion is registered but not yet aliased."""
+    MLflow and write schema `ml` there. The champion is registered but not yet aliased.
+
+    Bounded at any size: the candidates are compared on at most data.TRAINING_SAMPLE_ROWS
+    students (all of them below that; a seeded sample above), the champion is refitted on the
+    same rows, and every student is then predicted in batches."""
+    roles = column_roles()
     with open_warehouse(target) as warehouse:
-        features = data.read_features(warehouse)
+        total = data.count_features(warehouse)
+        features = data.read_features(warehouse, total)
         data.output_columns(warehouse)  # fail before training, not after
         location = warehouse.location
-    print(
-        f"ml: {len(features):,} students from marts.ml_exam_score_features ({location})",
-        flush=True,
+    sampled = "" if len(features) == total else f" (a seeded sample of {total:,})"
+    progress(
+        f"ml: {len(features):,} students{sampled} from marts.ml_exam_score_features ({location})"
     )
-    evaluation = evaluate_candidates(features)
+    evaluation = evaluate_candidates(features, roles)
+    del features
     print(format_report(evaluation))
-    print(
-        f"ml: trained and evaluated {len(evaluation.metrics)} models on {len(features):,}"
-        f" students in {evaluation.seconds:.1f} s",
-        flush=True,
+    progress(
+        f"ml: trained and evaluated {len(evaluation.metrics)} models on"
+        f" {evaluation.settings['students_evaluated']:,} students in {evaluation.seconds:.1f} s"
     )
 
     from ml import tracking
@@ -232,26 +263,32 @@ def train(target: str | None = None) -> TrainingResult:
             version if champion else None for champion in evaluation.metrics["is_champion"]
         ],
     )
-    predictions = evaluation.predictions.assign(run_id=run_id)
-    if refusal:  # no prediction from a model that was not good enough to register
-        predictions = predictions.iloc[0:0]
     with open_warehouse(target) as warehouse:
-        data.write_outputs(
-            warehouse, metrics, evaluation.importance.assign(run_id=run_id), predictions
+        data.write_evaluation(
+            warehouse, metrics, evaluation.importance.assign(run_id=run_id, trained_at=trained_at)
         )
+        if refusal:  # no prediction from a model that was not good enough to register
+            data.clear_predictions(warehouse)
+        else:
+            scored = predict_all(warehouse, evaluation, run_id, trained_at)
     if refusal:
         print(
             f"\n!! ml: champion NOT promoted: {refusal}. The previous champion (if any) stays;"
             " the warehouse is published without predictions.\n",
             flush=True,
         )
-    else:
-        print(
-            f"ml: run {run_id} logged to MLflow ({tracking.tracking_uri()}); champion registered"
-            f" as '{tracking.REGISTERED_MODEL}' version {version} (alias"
-            f" '{tracking.CHAMPION_ALIAS}' when the warehouse is published); wrote"
-            f" ml.model_metrics, ml.feature_importance and ml.predictions in"
-            f" {time.perf_counter() - started:.1f} s",
-            flush=True,
-        )
+        return TrainingResult(run_id=run_id, model_version=None, refusal=refusal)
+    tracking.log_anomalies(run_id, scored.anomalies)
+    progress(
+        f"ml: score anomalies (score > {evaluation.settings['anomaly_points']:.0f} points above"
+        f" the champion's prediction): {len(scored.anomalies):,} of {scored.students:,}"
+        " students"
+    )
+    progress(
+        f"ml: run {run_id} logged to MLflow ({tracking.tracking_uri()}); champion registered"
+        f" as '{tracking.REGISTERED_MODEL}' version {version} (alias"
+        f" '{tracking.CHAMPION_ALIAS}' when the warehouse is published); wrote"
+        f" ml.model_metrics, ml.feature_importance and ml.predictions in"
+        f" {time.perf_counter() - started:.1f} s"
+    )
     return TrainingResult(run_id=run_id, model_version=version, refusal=refusal)

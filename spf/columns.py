@@ -23,11 +23,18 @@ def canonical_header(found: list[str]) -> list[str]:
     return [spelling.get(name.lower(), name) for name in names]
 
 
-def header_problem(found: list[str]) -> str | None:
-    """What macros/check_raw_header.sql reports when `found` is not the export's header."""
+def optional_when_scoring() -> tuple[str, ...]:
+    """The columns a file being scored may leave out: the target (`target: true`), as
+    macros/is_optional_when_scoring.sql says."""
+    return tuple(column["raw"] for column in spf_columns() if column.get("target"))
+
+
+def header_problem(found: list[str], optional: tuple[str, ...] = ()) -> str | None:
+    """What macros/check_raw_header.sql reports when `found` is not the export's header
+    (`optional`: columns that may be missing, optional_when_scoring() for a file scored)."""
     expected = raw_header()
     names = canonical_header(found)
-    missing = [name for name in expected if name not in names]
+    missing = [name for name in expected if name not in names and name not in optional]
     unexpected = [name for name in names if name and name not in expected]
     if not missing and not unexpected:
         return None

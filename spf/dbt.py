@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 from dbt.cli.main import dbtRunner
@@ -14,6 +15,7 @@ from spf.interrupts import raise_if_requested
 from spf.profile import PROJECT_ROOT
 
 _MANIFESTS: dict[tuple[str | None, str, str], object] = {}
+_HIDDEN_EVENTS: set[str] = set()  # dbt events the console leaves out for now (dbt.log keeps them)
 
 
 class DbtCommandFailed(RuntimeError):
@@ -46,6 +48,21 @@ def _manifest(target: str | None, variables: dict[str, Any] | None) -> object:
     return _MANIFESTS[key]
 
 
+def project_manifest() -> Any:
+    """This project's parsed manifest: the last one this process parsed (what a model declares
+    does not depend on the target or the vars), else a parse now."""
+    if _MANIFESTS:
+        return list(_MANIFESTS.values())[-1]
+    return _manifest(None, None)
+
+
+def model_meta(name: str) -> dict[str, Any]:
+    """The `meta` a model of this project declares, as dbt parsed it."""
+    from spf.definitions import project_name
+
+    return dict(project_manifest().nodes[f"model.{project_name()}.{name}"].config.meta)
+
+
 def _is_interrupt_report(message: Any) -> bool:
     """dbt's report of a Ctrl-C (or our SIGTERM): 'Encountered an error:' with no text, then
     the stack trace of the KeyboardInterrupt. The runner says it in one line instead."""
@@ -66,7 +83,11 @@ def _hide_interrupt_reports(message: Any) -> None:
         if logger.name != "stdout_log" or getattr(logger, "spf_hides_interrupts", False):
             continue
         shown = logger.filter
-        logger.filter = lambda event, shown=shown: shown(event) and not _is_interrupt_report(event)
+        logger.filter = lambda event, shown=shown: (
+            shown(event)
+            and not _is_interrupt_report(event)
+            and event.info.name not in _HIDDEN_EVENTS
+        )
         logger.spf_hides_interrupts = True
 
 
@@ -86,6 +107,41 @@ def run_dbt(
     _raise_interrupt(result)
     if not result.success:
         raise DbtCommandFailed(f"dbt {args[0]} failed (see the messages above)")
+
+
+def compile_models(
+    selection: list[str],
+    target: str,
+    variables: dict[str, Any],
+    target_path: Path,
+    environment: dict[str, str],
+) -> list[Any]:
+    """`dbt compile` of the selected models into `target_path` (its own manifest and partial
+    parse, so the job's are untouched), with `environment` set while it runs; the compiled
+    nodes, in dependency order."""
+    saved = {name: os.environ.get(name) for name in environment}
+    os.environ.update(environment)
+    _HIDDEN_EVENTS.add("CompiledNode")  # `dbt compile` prints every node's SQL
+    try:
+        result = dbtRunner(callbacks=[_hide_interrupt_reports]).invoke(
+            [
+                "compile", "--quiet", "--select", *selection,
+                "--target-path", str(target_path), *_common_args(target, variables),
+            ]
+        )  # fmt: skip
+    finally:
+        _HIDDEN_EVENTS.discard("CompiledNode")
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    _raise_interrupt(result)
+    if not result.success:
+        raise DbtCommandFailed("dbt compile failed (see the messages above)")
+    return [
+        outcome.node for outcome in result.result.results if outcome.node.resource_type == "model"
+    ]
 
 
 def release_connections() -> None:

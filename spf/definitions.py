@@ -18,6 +18,13 @@ def project_vars() -> dict[str, Any]:
     return dict(load_raw_project(str(PROJECT_ROOT)).get("vars", {}))
 
 
+def project_name() -> str:
+    """The dbt project's name (dbt_project.yml `name:`), the first part of its nodes' ids."""
+    from dbt.config.project import load_raw_project
+
+    return str(load_raw_project(str(PROJECT_ROOT))["name"])
+
+
 def var(name: str) -> Any:
     """One var of dbt_project.yml; KeyError names it when it is not defined."""
     values = project_vars()

@@ -24,20 +24,22 @@ BATCH_ROWS = 50_000
 FIELD_LIMIT_CHARS = 1 << 30
 
 
-def _rows(
-    path: Path, encoding: str
+def read_raw_rows(
+    path: Path, encoding: str, optional: tuple[str, ...] = ()
 ) -> Iterator[tuple[int, list[str | None], str | None, str | None]]:
-    """(row number, the export's fields in header order, raw line, load error) per data row."""
+    """(row number, the export's fields in header order, raw line, load error) per data row,
+    as the landing reads them: blank fields and the columns in `optional` the file leaves out
+    are None; a row with more fields than the header is kept whole as its raw line."""
     encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT_CHARS))
     with path.open(newline="", encoding=encoding) as handle:
         reader = csv.reader(handle)
         header = next(reader, [])
-        problem = header_problem(header)
+        problem = header_problem(header, optional)
         if problem:
             raise RawFileRefused(path, "is not a Student Performance Factors export", problem)
         names = canonical_header(header)
-        order = [names.index(name) for name in raw_header()]
+        order = [names.index(name) if name in names else None for name in raw_header()]
         number = 0
         for fields in reader:
             if not fields:
@@ -47,7 +49,8 @@ def _rows(
                 yield number, [None] * len(order), ",".join(fields), "too many columns"
                 continue
             padded = fields + [""] * (len(names) - len(fields))
-            yield number, [padded[i] if padded[i] != "" else None for i in order], None, None
+            values = [None if i is None or padded[i] == "" else padded[i] for i in order]
+            yield number, values, None, None
 
 
 def land_postgres(connection, raw: RawFile, schema: str = "raw") -> int:
@@ -57,7 +60,7 @@ def land_postgres(connection, raw: RawFile, schema: str = "raw") -> int:
     all_columns = ["source_row_number", *columns, "raw_line", "load_error"]
     landing = f"{schema}.{RAW_TABLE}__landing"
     loaded_at = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
-    rows = _rows(path, raw.encoding)
+    rows = read_raw_rows(path, raw.encoding)
     first = next(rows, None)  # reads the header: a wrong file fails before any SQL runs
     landed = 0
     with connection:  # one transaction: the old table stays until the new one is complete

@@ -60,7 +60,7 @@ class RawFile:
         return copy
 
 
-def inspect_raw_file(path: Path) -> RawFile:
+def inspect_raw_file(path: Path, optional: tuple[str, ...] = ()) -> RawFile:
     """Check `path` and describe it; raise RawFileRefused with the reason when it cannot land."""
     if not path.exists():
         raise RawFileRefused(path, "was not found", "Pass an existing CSV export.")
@@ -115,7 +115,9 @@ def inspect_raw_file(path: Path) -> RawFile:
     return RawFile(path=path, sha256=digest.hexdigest(), encoding=encoding, header=header)
 
 
-def _header(path: Path, first: bytes, encoding: str) -> tuple[str, ...]:
+def _header(
+    path: Path, first: bytes, encoding: str, optional: tuple[str, ...] = ()
+) -> tuple[str, ...]:
     """The header's names; refused when the file is not comma-separated or the names are not
     the export's (the message of macros/check_raw_header.sql)."""
     text = first.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="ignore")
@@ -129,7 +131,7 @@ def _header(path: Path, first: bytes, encoding: str) -> tuple[str, ...]:
                     f"is separated by {described}, not commas",
                     "Save it as CSV (comma delimited), with '.' as the decimal point.",
                 )
-    problem = header_problem(names)
+    problem = header_problem(names, optional)
     if problem:
         raise RawFileRefused(path, "is not a Student Performance Factors export", problem)
     return tuple(names)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import PROJECT_ROOT
 
 LAYERS = {"spf": 0, "ml": 1, "insights": 2, "pipeline": 3, "orchestration": 3, "app": 4}
@@ -63,9 +61,6 @@ def test_the_layer_check_sees_imports_inside_functions() -> None:
     assert "ml.train" in graph["pipeline.job"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="ml.train and ml.tracking import each other (issue 10, not yet fixed)"
-)
 def test_no_module_imports_itself_back() -> None:
     graph = project_imports()
     cycles = []

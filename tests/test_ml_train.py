@@ -13,7 +13,7 @@ import pytest
 import skops.io
 
 from ml.evaluate import holdout_split, regression_metrics, score_anomalies
-from ml.features import feature_columns, feature_matrix, target_vector
+from ml.features import column_roles, feature_columns, feature_matrix, target_vector
 from ml.models import SKOPS_TRUSTED_TYPES, candidate_pipelines
 from tests.conftest import PROJECT_ROOT, Build, project_env
 
@@ -93,9 +93,11 @@ def test_figures_without_the_score_anomalies_stand_beside_the_full_ones(
     features = sample_warehouse.query(
         "select * from marts.ml_exam_score_features order by source_row_number"
     )
-    columns = feature_columns(features)
-    split = holdout_split(feature_matrix(features, columns), target_vector(features))
-    holdout_fit = candidate_pipelines(columns)[champion.name].fit(split.x_train, split.y_train)
+    roles = column_roles()
+    columns = feature_columns(features, roles)
+    split = holdout_split(feature_matrix(features, columns), target_vector(features, roles))
+    pipeline = candidate_pipelines(columns, roles)[champion.name]
+    holdout_fit = pipeline.fit(split.x_train, split.y_train)
     predicted = holdout_fit.predict(split.x_test)
     flagged = score_anomalies(split.y_test, predicted)
     assert (metrics["n_test_anomalies"] == flagged.sum()).all()
@@ -129,7 +131,7 @@ def test_permutation_importance_of_the_champion(sample_warehouse: Build) -> None
     features = sample_warehouse.query("select * from marts.ml_exam_score_features limit 1")
     assert set(importance["model_name"]) == {champion}
     assert importance["feature_name"].tolist() != []
-    assert set(importance["feature_name"]) == set(feature_columns(features))
+    assert set(importance["feature_name"]) == set(feature_columns(features, column_roles()))
     assert importance["importance_rank"].tolist() == list(range(1, len(importance) + 1))
     # the sample's two strongest factors, as in the real export
     assert set(importance["feature_name"].head(2)) == {"attendance_pct", "hours_studied"}
@@ -182,9 +184,9 @@ def test_skops_trusted_types_cover_every_candidate(sample_warehouse: Build) -> N
     features = sample_warehouse.query(
         "select * from marts.ml_exam_score_features order by source_row_number limit 400"
     )
-    columns = feature_columns(features)
-    x, y = feature_matrix(features, columns), target_vector(features)
-    for name, pipeline in candidate_pipelines(columns).items():
+    columns = feature_columns(features, column_roles())
+    x, y = feature_matrix(features, columns), target_vector(features, column_roles())
+    for name, pipeline in candidate_pipelines(columns, column_roles()).items():
         saved = skops.io.dumps(pipeline.fit(x, y))
         assert set(skops.io.get_untrusted_types(data=saved)) <= set(SKOPS_TRUSTED_TYPES), name
         loaded = skops.io.loads(saved, trusted=SKOPS_TRUSTED_TYPES)

@@ -28,29 +28,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return Project(json.loads((target / "manifest.json").read_text()))
 
 
-# Broken today, all by the ML outputs (sources read by a mart, exposures on sources and on a
-# view, sources outside models/staging/, without freshness, unused): issue 10's remaining
-# work, "the ML outputs are declared sources read only by stg_ml__* models". Strict: the day a
-# rule passes, its mark must go.
-ML_OUTPUTS_NOT_YET_STAGED = {
-    "fct_direct_join_to_source", "fct_exposure_parents_materializations",
-    "fct_exposures_dependent_on_private_models", "fct_marts_or_intermediate_dependent_on_source",
-    "fct_source_directories", "fct_sources_without_freshness", "fct_unused_sources",
-}  # fmt: skip
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(strict=True, reason="ML outputs not yet staged (issue 10)"),
-        )
-        if name in ML_OUTPUTS_NOT_YET_STAGED
-        else name
-        for name in sorted(RULES)
-    ],
-)
+@pytest.mark.parametrize("name", sorted(RULES))
 def test_rule_finds_nothing(project: Project, name: str) -> None:
     assert RULES[name](project) == []
 

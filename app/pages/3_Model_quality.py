@@ -12,7 +12,7 @@ latest = snapshot.latest_metrics()
 
 if latest.empty:
     st.info(
-        "No exam-score model has been trained yet (ml.model_metrics is "
+        "No exam-score model has been trained yet (marts.rpt_model_metrics is "
         f"{'missing' if snapshot.model_metrics is None else 'empty'}): run `make run`."
     )
     st.stop()

@@ -3,7 +3,7 @@
 with
 
 predictions as (
-    select * from {{ source('ml', 'predictions') }}
+    select * from {{ ref('stg_ml__predictions') }}
 ),
 
 features as (
@@ -18,7 +18,7 @@ scored as (
         predictions.run_id,
 
         -- numerics
-        cast(predictions.predicted_exam_score as {{ type_double() }}) as predicted_exam_score,
+        predictions.predicted_exam_score,
         features.exam_score,
         cast(
             features.exam_score - predictions.predicted_exam_score as {{ type_double() }}

@@ -1,0 +1,271 @@
+"""Score students in well under a second, with the warehouse's own rules.
+
+`score_students(frame)` takes students in the export's columns (raw text, Exam_Score optional)
+and returns one row per student: the champion's prediction, or the reasons the warehouse would
+reject the row. The rules are not repeated here: the students go through the compiled SQL of
+the warehouse's own models (stg_spf__students -> int_students_featured ->
+ml_exam_score_features, and rpt_rejected_rows), run on an in-memory DuckDB.
+
+That SQL is compiled by dbt once (`spf_scoring: true`, so a missing exam score is no reason to
+reject a student) and kept in target/scoring/, keyed by a fingerprint of the project's models,
+macros and settings: it is compiled again only when one of them changes. The champion is loaded
+once per process. `python -m ml predict`, the app's form and its batch upload all call this.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ml.features import feature_matrix
+from ml.tracking import Champion, load_champion
+from spf.columns import canonical_header, header_problem, optional_when_scoring, raw_header
+from spf.profile import PROJECT_ROOT, ConfigurationError
+
+SCORING_MODELS = (
+    "stg_spf__students",
+    "int_students_featured",
+    "ml_exam_score_features",
+    "rpt_rejected_rows",
+)
+CACHE = PROJECT_ROOT / "target" / "scoring"
+_DATABASE = "scoring"  # the catalog the SQL is compiled for (an in-memory one when scoring)
+_FINGERPRINTED = ("dbt_project.yml", "models", "macros")
+OUTPUT_COLUMNS = [
+    "source_row_number",
+    "student_key",
+    "predicted_exam_score",
+    "rejection_reasons",
+    "run_id",
+    "model_version",
+]
+_LOCK = threading.Lock()
+_CHAMPIONS: dict[str | None, Champion] = {}
+
+
+class ScoringFailed(ConfigurationError):
+    """The students could not be scored at all (wrong columns); the message says why."""
+
+
+@dataclass(frozen=True)
+class ScoringSql:
+    """The compiled SQL of the scoring models, and the raw table they read."""
+
+    source_relation: str
+    source_columns: list[str]
+    models: dict[str, tuple[str, str]]  # name: (relation, compiled SQL), in dependency order
+
+
+def _fingerprint() -> str:
+    digest = hashlib.sha256()
+    for name in _FINGERPRINTED:
+        path = PROJECT_ROOT / name
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        for file in (f for f in files if f.is_file()):
+            digest.update(str(file.relative_to(PROJECT_ROOT)).encode())
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _compile(cached: Path) -> None:
+    from spf.dbt import compile_models
+
+    with tempfile.TemporaryDirectory(prefix="spf-scoring-") as scratch:
+        nodes = compile_models(
+            list(SCORING_MODELS),
+            target="duckdb",
+            variables={"spf_scoring": True},
+            target_path=CACHE / "dbt",
+            environment={
+                "SPF_DUCKDB_PATH": str(Path(scratch) / f"{_DATABASE}.duckdb"),
+                "SPF_SCHEMA_SUFFIX": "",
+            },
+        )
+    by_id = {node.unique_id: node for node in nodes}
+    (source,) = {
+        parent for node in nodes for parent in node.depends_on.nodes if parent.startswith("source.")
+    }
+    ordered: list = []
+    while len(ordered) < len(nodes):  # dependency order: each model after what it reads
+        done = {node.unique_id for node in ordered}
+        ordered += sorted(
+            (
+                node
+                for node in nodes
+                if node.unique_id not in done
+                and all(parent in done or parent not in by_id for parent in node.depends_on.nodes)
+            ),
+            key=lambda node: node.name,
+        )
+    outside = {
+        parent
+        for node in nodes
+        for parent in node.depends_on.nodes
+        if parent not in by_id and parent != source
+    }
+    if outside:
+        raise ScoringFailed(f"the scoring models read models outside them: {sorted(outside)}")
+    from spf.dbt import project_manifest
+
+    source_node = project_manifest().sources[source]
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    partial = cached.with_suffix(".tmp")
+    partial.write_text(
+        json.dumps(
+            {
+                "source_relation": f'"{_DATABASE}"."{source_node.schema}"."{source_node.name}"',
+                "source_columns": list(source_node.columns),
+                "models": {node.name: (node.relation_name, node.compiled_code) for node in ordered},
+            }
+        )
+    )
+    partial.replace(cached)
+
+
+def scoring_sql() -> ScoringSql:
+    """The scoring models' compiled SQL: from the cache, or compiled now (a few seconds, once
+    per change of the project)."""
+    cached = CACHE / f"{_fingerprint()}.json"
+    with _LOCK:
+        if not cached.exists():
+            _compile(cached)
+        bundle = json.loads(cached.read_text())
+    return ScoringSql(
+        bundle["source_relation"],
+        bundle["source_columns"],
+        {name: tuple(model) for name, model in bundle["models"].items()},
+    )
+
+
+def champion(version: str | None = None) -> Champion:
+    """The registered champion (or one version), loaded once per process. A champion alias
+    moved by a later run is seen by a new process (the app reloads it on restart)."""
+    with _LOCK:
+        if version not in _CHAMPIONS:
+            _CHAMPIONS[version] = load_champion(version)
+        return _CHAMPIONS[version]
+
+
+def raw_frame(rows: list[tuple[int, list[str | None], str | None, str | None]]) -> pd.DataFrame:
+    """Rows as spf.landing.read_raw_rows yields them, as the raw table's columns."""
+    names = [name.lower() for name in raw_header()]
+    return pd.DataFrame(
+        {
+            "source_row_number": [str(number) for number, _, _, _ in rows],
+            **{name: [fields[i] for _, fields, _, _ in rows] for i, name in enumerate(names)},
+            "raw_line": [raw_line for _, _, raw_line, _ in rows],
+            "load_error": [error for _, _, _, error in rows],
+        },
+        dtype="object",
+    )
+
+
+def frame_rows(
+    students: pd.DataFrame,
+) -> list[tuple[int, list[str | None], str | None, str | None]]:
+    """A frame in the export's columns (any case; raw text or values) as raw rows; refused,
+    with the missing and unexpected columns, when its columns are not the export's."""
+    found = [str(column) for column in students.columns]
+    problem = header_problem(found, optional_when_scoring())
+    if problem:
+        raise ScoringFailed(f"The students are not in the export's columns:\n  {problem}")
+    names = canonical_header(found)
+    columns = [names.index(name) if name in names else None for name in raw_header()]
+    rows = []
+    for number, values in enumerate(students.itertuples(index=False, name=None), start=1):
+        fields = [None if i is None else _raw_text(values[i]) for i in columns]
+        rows.append((number, fields, None, None))
+    return rows
+
+
+def _raw_text(value: object) -> str | None:
+    """A value as the export's CSV would hold it (blank: None)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    text = str(value)
+    return text if text.strip() else None
+
+
+def clean(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The raw rows through the warehouse's models: (features of the accepted rows, the
+    rejected rows with their reasons), each in row order."""
+    sql = scoring_sql()
+    with duckdb.connect() as connection:
+        connection.execute(f"attach ':memory:' as {_DATABASE}")
+        connection.execute(f"use {_DATABASE}")
+        relations = [sql.source_relation] + [relation for relation, _ in sql.models.values()]
+        schemas = {relation.split(".")[1] for relation in relations}
+        for schema in schemas:
+            connection.execute(f"create schema if not exists {schema}")
+        frame = raw.reindex(columns=sql.source_columns).astype("object")
+        frame = frame.where(frame.notna(), None)
+        connection.register("incoming_students", frame)
+        types = ", ".join(f'cast("{name}" as varchar) as "{name}"' for name in frame.columns)
+        connection.execute(
+            f"create table {sql.source_relation} as select {types} from incoming_students"
+        )
+        for relation, compiled in sql.models.values():  # each model run once, as a table
+            connection.execute(f"create table {relation} as {compiled}")
+        features = connection.execute(
+            f"select * from {sql.models['ml_exam_score_features'][0]} order by source_row_number"
+        ).df()
+        rejected = connection.execute(
+            "select source_row_number, rejection_reasons"
+            f" from {sql.models['rpt_rejected_rows'][0]} order by source_row_number"
+        ).df()
+    return features, rejected
+
+
+def score_rows(scorer: Champion, accepted: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFrame:
+    """One output row per input row, in row order: a prediction, or the reasons it has none."""
+    columns = list(scorer.pipeline.feature_names_in_)
+    try:
+        x = feature_matrix(accepted, columns)
+    except KeyError as error:
+        raise ConfigurationError(
+            f"The champion (version {scorer.version}) needs a feature the warehouse no longer"
+            f" builds ({error.args[0]}): retrain it (`python -m ml train`)"
+        ) from None
+    predicted = scorer.pipeline.predict(x) if len(x) else []
+    scored = pd.DataFrame(
+        {
+            "source_row_number": accepted["source_row_number"],
+            "student_key": accepted["student_key"],
+            "predicted_exam_score": pd.Series(predicted, index=accepted.index, dtype="float64"),
+            "rejection_reasons": pd.Series(pd.NA, index=accepted.index, dtype="string"),
+        }
+    )
+    refused = pd.DataFrame(
+        {
+            "source_row_number": rejected["source_row_number"],
+            "student_key": pd.Series(pd.NA, index=rejected.index, dtype="string"),
+            "predicted_exam_score": pd.Series(float("nan"), index=rejected.index),
+            "rejection_reasons": rejected["rejection_reasons"],
+        }
+    )
+    frames = [frame for frame in (scored, refused) if len(frame)]
+    rows = pd.concat(frames, ignore_index=True) if frames else scored
+    rows = rows.sort_values("source_row_number", ignore_index=True)
+    return rows.assign(run_id=scorer.run_id, model_version=scorer.version)[OUTPUT_COLUMNS]
+
+
+def score_raw(raw: pd.DataFrame, version: str | None = None) -> pd.DataFrame:
+    """Raw rows (raw_frame) scored by the champion (or one registered version)."""
+    scorer = champion(version)
+    accepted, rejected = clean(raw)
+    return score_rows(scorer, accepted, rejected)
+
+
+def score_students(students: pd.DataFrame, version: str | None = None) -> pd.DataFrame:
+    """Students in the export's columns, scored: OUTPUT_COLUMNS, one row per student, in input
+    order (`source_row_number` 1 is the first)."""
+    return score_raw(raw_frame(frame_rows(students)), version)
