@@ -103,6 +103,9 @@ def predict_students(students: pd.DataFrame) -> pd.DataFrame:
         scored = score_students(students)
     except ConfigurationError as error:
         raise PredictionUnavailable(str(error)) from error
+    # as text, blank where there is none (as the downloaded CSV shows it)
+    text = [name for name in scored.columns if name != "predicted_exam_score"]
+    scored[text] = scored[text].astype("string").fillna("").astype(str)
     return pd.concat(
         [
             scored[["source_row_number"]],

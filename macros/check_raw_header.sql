@@ -4,7 +4,8 @@
     by name, so a reordered export lands correctly; names match without regard to case or
     padding, so `hours_studied` is Hours_Studied, as categories match): all of the export's,
     except that a file being scored may leave out the target (is_optional_when_scoring).
-    spf.columns.header_problem is the same rule, for the runner's check before it lands. -#}
+    The one implementation: Python calls this macro too (spf.columns.checked_header), for the
+    runner's check before it lands, the Postgres landing and scoring. -#}
 {% macro check_raw_header(path, header_line) -%}
     {%- set expected = [] -%}
     {%- set required = [] -%}

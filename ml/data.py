@@ -22,7 +22,7 @@ OUTPUT_TABLES = ("model_metrics", "feature_importance", "predictions")
 # and raw rows predicted per batch.
 TRAINING_SAMPLE_ROWS = int(var("ml_training_sample_rows"))
 PREDICTION_BATCH_ROWS = int(var("ml_prediction_batch_rows"))
-_SAMPLE_MULTIPLIER, _SAMPLE_MODULUS = 1_000_003, 2_147_483_647  # a prime: a bijection
+_SAMPLE_HEX_DIGITS = 6
 _COUNT_COLUMNS = ("n_train", "n_test", "n_test_anomalies", "importance_rank")
 
 
@@ -66,7 +66,8 @@ def count_features(warehouse: Warehouse) -> int:
 def read_features(warehouse: Warehouse, total: int) -> pd.DataFrame:
     """The students the models are compared on, in raw-file order: every accepted student up
     to TRAINING_SAMPLE_ROWS; above that, a deterministic sample of about that many, spread
-    over the whole file (a multiplicative hash of the row number; the same rows every run)."""
+    over the whole file: the students whose key (an MD5 of their row, in hex on every engine)
+    starts below a cut-off, the same students every run."""
     relation = warehouse.relation(*FEATURES)
     if total < 10:
         raise ConfigurationError(
@@ -75,8 +76,8 @@ def read_features(warehouse: Warehouse, total: int) -> pd.DataFrame:
         )
     where = ""
     if total > TRAINING_SAMPLE_ROWS:
-        below = int(TRAINING_SAMPLE_ROWS / total * _SAMPLE_MODULUS)
-        where = f" where mod(source_row_number * {_SAMPLE_MULTIPLIER}, {_SAMPLE_MODULUS}) < {below}"
+        below = int(TRAINING_SAMPLE_ROWS / total * 16**_SAMPLE_HEX_DIGITS)
+        where = f" where substr(student_key, 1, {_SAMPLE_HEX_DIGITS}) < '{below:06x}'"
     return warehouse.query(f"select * from {relation}{where} order by source_row_number")
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ml.scoring import raw_frame, score_raw
-from spf.columns import optional_when_scoring
 from spf.landing import read_raw_rows
 from spf.profile import ConfigurationError
 from spf.rawfile import RawFileRefused, inspect_raw_file
@@ -31,11 +30,10 @@ def predict(input_csv: Path, output_csv: Path, version: str | None = None) -> Sc
     input_csv = Path(input_csv)
     if not input_csv.is_file():
         raise ConfigurationError(f"Input file '{input_csv}' was not found")
-    optional = optional_when_scoring()
-    raw = inspect_raw_file(input_csv, optional)
+    raw = inspect_raw_file(input_csv, scoring=True)
     if raw.encoding == "parquet":
         raise RawFileRefused(input_csv, "is a Parquet file", "Pass the students as CSV.")
-    rows = list(read_raw_rows(raw.path, raw.encoding, optional))
+    rows = list(read_raw_rows(raw.path, raw.encoding, scoring=True))
     scored = score_raw(raw_frame(rows), version)
     output_csv = Path(output_csv)
     output_csv.parent.mkdir(parents=True, exist_ok=True)

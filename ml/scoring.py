@@ -8,8 +8,9 @@ ml_exam_score_features, and rpt_rejected_rows), run on an in-memory DuckDB.
 
 That SQL is compiled by dbt once (`spf_scoring: true`, so a missing exam score is no reason to
 reject a student) and kept in target/scoring/, keyed by a fingerprint of the project's models,
-macros and settings: it is compiled again only when one of them changes. The champion is loaded
-once per process. `python -m ml predict`, the app's form and its batch upload all call this.
+macros and settings: it is compiled again only when one of them changes. Each version of the
+champion is loaded once per process. `python -m ml predict`, the app's form and its batch
+upload all call this.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import pandas as pd
 
 from ml.features import feature_matrix
 from ml.tracking import Champion, load_champion
-from spf.columns import canonical_header, header_problem, optional_when_scoring, raw_header
+from spf.columns import HeaderRefused, checked_header, raw_header
 from spf.profile import PROJECT_ROOT, ConfigurationError
 
 SCORING_MODELS = (
@@ -47,7 +48,7 @@ OUTPUT_COLUMNS = [
     "model_version",
 ]
 _LOCK = threading.Lock()
-_CHAMPIONS: dict[str | None, Champion] = {}
+_CHAMPIONS: dict[str, Champion] = {}
 
 
 class ScoringFailed(ConfigurationError):
@@ -145,12 +146,17 @@ def scoring_sql() -> ScoringSql:
 
 
 def champion(version: str | None = None) -> Champion:
-    """The registered champion (or one version), loaded once per process. A champion alias
-    moved by a later run is seen by a new process (the app reloads it on restart)."""
+    """The registered champion (or one version), each version loaded once per process; the
+    alias is looked up on every call, so a run that moves it is seen at once."""
+    from ml.tracking import champion_version
+
+    wanted = version or champion_version()
     with _LOCK:
-        if version not in _CHAMPIONS:
-            _CHAMPIONS[version] = load_champion(version)
-        return _CHAMPIONS[version]
+        if wanted is None or wanted not in _CHAMPIONS:
+            loaded = load_champion(wanted)  # no champion: raises, saying how to train one
+            _CHAMPIONS[loaded.version] = loaded
+            return loaded
+        return _CHAMPIONS[wanted]
 
 
 def raw_frame(rows: list[tuple[int, list[str | None], str | None, str | None]]) -> pd.DataFrame:
@@ -172,11 +178,11 @@ def frame_rows(
 ) -> list[tuple[int, list[str | None], str | None, str | None]]:
     """A frame in the export's columns (any case; raw text or values) as raw rows; refused,
     with the missing and unexpected columns, when its columns are not the export's."""
-    found = [str(column) for column in students.columns]
-    problem = header_problem(found, optional_when_scoring())
-    if problem:
-        raise ScoringFailed(f"The students are not in the export's columns:\n  {problem}")
-    names = canonical_header(found)
+    found = ",".join(str(column) for column in students.columns)
+    try:
+        names = checked_header("(the students to score)", found, scoring=True)
+    except HeaderRefused as refused:
+        raise ScoringFailed(str(refused)) from None
     columns = [names.index(name) if name in names else None for name in raw_header()]
     rows = []
     for number, values in enumerate(students.itertuples(index=False, name=None), start=1):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from spf.columns import canonical_header, header_problem, raw_header
+from spf.columns import HeaderRefused, checked_header, raw_header
 from spf.rawfile import RawFile, RawFileRefused
 
 RAW_TABLE = "student_performance_factors"
@@ -25,20 +25,21 @@ FIELD_LIMIT_CHARS = 1 << 30
 
 
 def read_raw_rows(
-    path: Path, encoding: str, optional: tuple[str, ...] = ()
+    path: Path, encoding: str, scoring: bool = False
 ) -> Iterator[tuple[int, list[str | None], str | None, str | None]]:
     """(row number, the export's fields in header order, raw line, load error) per data row,
-    as the landing reads them: blank fields and the columns in `optional` the file leaves out
-    are None; a row with more fields than the header is kept whole as its raw line."""
+    as the landing reads them: blank fields and the columns a scored file leaves out
+    are None; a row with more fields than the header is kept whole as its raw line. `scoring`:
+    a file being scored, which may leave out the target."""
     encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     csv.field_size_limit(max(csv.field_size_limit(), FIELD_LIMIT_CHARS))
     with path.open(newline="", encoding=encoding) as handle:
         reader = csv.reader(handle)
         header = next(reader, [])
-        problem = header_problem(header, optional)
-        if problem:
-            raise RawFileRefused(path, "is not a Student Performance Factors export", problem)
-        names = canonical_header(header)
+        try:
+            names = checked_header(str(path), ",".join(header), scoring)
+        except HeaderRefused as refused:
+            raise RawFileRefused.because(refused) from None
         order = [names.index(name) if name in names else None for name in raw_header()]
         number = 0
         for fields in reader:

@@ -4,7 +4,7 @@ engines can read. Read once, in chunks: its SHA-256 (recorded with the load), it
 instead), and whether it has any data row after its header.
 
 Every refusal names the file, says what was found and what to do, and that nothing changed.
-The header is checked here too, with the rule of macros/check_raw_header.sql (spf.columns), so
+The header is checked here too, by macros/check_raw_header.sql itself (spf.columns), so
 the runner refuses a wrong header before it takes the warehouse lock, on every engine.
 """
 
@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from spf.columns import header_problem
+from spf.columns import HeaderRefused, checked_header
 from spf.profile import ConfigurationError
 
 CHUNK_BYTES = 1 << 20
@@ -32,6 +32,13 @@ class RawFileRefused(ConfigurationError):
     def __init__(self, path: Path | str, why: str, fix: str = "") -> None:
         message = f"Raw file '{path}' {why}; nothing was loaded or replaced."
         super().__init__(f"{message}\n  {fix}" if fix else message)
+
+    @classmethod
+    def because(cls, refused: HeaderRefused) -> RawFileRefused:
+        """The refusal of the header check (its message already names the file)."""
+        error = cls.__new__(cls)
+        ConfigurationError.__init__(error, str(refused))
+        return error
 
 
 @dataclass(frozen=True)
@@ -60,7 +67,7 @@ class RawFile:
         return copy
 
 
-def inspect_raw_file(path: Path, optional: tuple[str, ...] = ()) -> RawFile:
+def inspect_raw_file(path: Path, scoring: bool = False) -> RawFile:
     """Check `path` and describe it; raise RawFileRefused with the reason when it cannot land."""
     if not path.exists():
         raise RawFileRefused(path, "was not found", "Pass an existing CSV export.")
@@ -105,7 +112,7 @@ def inspect_raw_file(path: Path, optional: tuple[str, ...] = ()) -> RawFile:
     # NUL is valid UTF-8 but never in a CSV export: UTF-16 text without a byte-order mark
     is_text = is_utf8 and b"\x00" not in first
     encoding = "utf-8" if is_text else _other_encoding(path, first)
-    header = _header(path, first, encoding)
+    header = _header(path, first, encoding, scoring)
     if encoding == "utf-16":
         has_data = _utf16_has_data(path)
     if not has_data:
@@ -115,9 +122,7 @@ def inspect_raw_file(path: Path, optional: tuple[str, ...] = ()) -> RawFile:
     return RawFile(path=path, sha256=digest.hexdigest(), encoding=encoding, header=header)
 
 
-def _header(
-    path: Path, first: bytes, encoding: str, optional: tuple[str, ...] = ()
-) -> tuple[str, ...]:
+def _header(path: Path, first: bytes, encoding: str, scoring: bool = False) -> tuple[str, ...]:
     """The header's names; refused when the file is not comma-separated or the names are not
     the export's (the message of macros/check_raw_header.sql)."""
     text = first.decode("utf-8-sig" if encoding == "utf-8" else encoding, errors="ignore")
@@ -131,9 +136,10 @@ def _header(
                     f"is separated by {described}, not commas",
                     "Save it as CSV (comma delimited), with '.' as the decimal point.",
                 )
-    problem = header_problem(names, optional)
-    if problem:
-        raise RawFileRefused(path, "is not a Student Performance Factors export", problem)
+    try:
+        checked_header(str(path), header_line, scoring)
+    except HeaderRefused as refused:
+        raise RawFileRefused.because(refused) from None
     return tuple(names)
 
 

@@ -94,14 +94,11 @@ tested as (
     from factors
 ),
 
--- Holm needs the tests ranked from the smallest p-value (the largest |z|)
 ranked as (
     select
         *,
         {{ two_sided_p_value('z_statistic') }} as p_value,
-        row_number() over (
-            order by abs(z_statistic) desc nulls last, factor_name
-        ) as p_value_rank,
+        {{ holm_test_rank('z_statistic', 'factor_name') }} as p_value_rank,
         row_number() over (
             order by abs(score_correlation) desc nulls last, factor_name
         ) as effect_rank

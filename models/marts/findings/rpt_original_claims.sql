@@ -98,14 +98,11 @@ z_scored as (
     from tested
 ),
 
--- Holm needs the tests ranked from the smallest p-value (the largest |z|)
 ranked as (
     select
         *,
         {{ two_sided_p_value('z_statistic') }} as p_value,
-        row_number() over (
-            order by abs(z_statistic) desc nulls last, claim_key
-        ) as p_value_rank
+        {{ holm_test_rank('z_statistic', 'claim_key') }} as p_value_rank
     from z_scored
 ),
 
