@@ -1,7 +1,7 @@
-"""Helpers of the write–audit–publish and corpus tests: a warehouse published by the main job
-on DuckDB or Postgres (`Target`), runs of the job (waited for, or watched line by line and
-signalled), a reader polling the marts, and snapshots of everything a reader or the champion
-alias shows."""
+"""Helpers of the tests: a warehouse published by the main job on DuckDB or Postgres
+(`Target`), runs of the job (waited for, or watched line by line and signalled), a reader
+polling the marts, snapshots of everything a reader or the champion alias shows, and the ML
+step's command line and latest metrics."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ import pandas as pd
 import psycopg2
 import pytest
 
-from tests.conftest import PROJECT_ROOT, project_env, sample_rows, write_rows
+from tests.conftest import PROJECT_ROOT, Build, project_env, sample_rows, write_rows
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
 LAYERS = ("raw", "staging", "intermediate", "marts", "ml")
@@ -393,3 +393,25 @@ MOMENTS = {
     "training": (r"^ml: [\d,]+ students from", 0.3),
 }
 SIGNALS = {"SIGINT": signal.SIGINT, "SIGKILL": signal.SIGKILL}
+
+
+# -- the ML step ----------------------------------------------------------------------------
+
+
+def latest_metrics(build: Build) -> pd.DataFrame:
+    return build.query(
+        "select * from ml.model_metrics"
+        " where trained_at = (select max(trained_at) from ml.model_metrics)"
+        " order by model_name"
+    ).set_index("model_name")
+
+
+def run_ml(build_dir: Path, duckdb_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ml", *args],
+        cwd=PROJECT_ROOT,
+        env=project_env(duckdb_path, build_dir),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )

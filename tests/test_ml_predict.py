@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import SAMPLE_CSV, Build, sample_rows, write_rows
-from tests.test_ml_train import run_ml
+from tests.helpers import run_ml
 
 
 def predict(build: Build, directory: Path, source: Path) -> tuple[pd.DataFrame, str]:

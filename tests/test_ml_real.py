@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.conftest import Build
-from tests.test_ml_train import latest_metrics
+from tests.helpers import latest_metrics
 
 # The warehouse rejects the export's one score of 101, so the split runs over 6,606 students.
 REAL_STUDENTS = 6_606

@@ -16,6 +16,7 @@ from ml.evaluate import holdout_split, regression_metrics, score_anomalies
 from ml.features import column_roles, feature_columns, feature_matrix, target_vector
 from ml.models import SKOPS_TRUSTED_TYPES, candidate_pipelines
 from tests.conftest import PROJECT_ROOT, Build, project_env
+from tests.helpers import latest_metrics, run_ml
 
 MODELS = {
     "mean_predictor",
@@ -27,31 +28,12 @@ MODELS = {
 RESULT_COLUMNS = ["mse", "rmse", "mae", "r2", "cv_mse_mean", "cv_mse_std", "cv_r2_mean"]
 
 
-def latest_metrics(build: Build) -> pd.DataFrame:
-    return build.query(
-        "select * from ml.model_metrics"
-        " where trained_at = (select max(trained_at) from ml.model_metrics)"
-        " order by model_name"
-    ).set_index("model_name")
-
-
 def training_seconds(build: Build) -> float:
     found = re.search(
         r"trained and evaluated 5 models on [\d,]+ students in ([\d.]+) s", build.output
     )
     assert found, build.output
     return float(found.group(1))
-
-
-def run_ml(build_dir: Path, duckdb_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ml", *args],
-        cwd=PROJECT_ROOT,
-        env=project_env(duckdb_path, build_dir),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def test_champion_beats_the_mean_predictor_by_a_wide_margin(sample_warehouse: Build) -> None:
