@@ -7,6 +7,7 @@ import streamlit as st
 
 from insights import sentences
 from insights.dashboard import kpi_tiles, load_snapshot, page_header
+from spf.definitions import var
 
 page_header("Student performance")
 snapshot = load_snapshot()
@@ -21,7 +22,7 @@ for _, claim in snapshot.claims.iterrows():
     show(f"**{claim['claim']}**: {claim['verdict']}. {sentences.claim_evidence(claim)}")
 st.caption(
     "Supported = the difference goes the claimed way and its p-value, adjusted by Holm's method "
-    "for the three claims, is below 0.05. Details: Findings."
+    f"for the {len(snapshot.claims)} claims, is below {var('findings_alpha')}. Details: Findings."
 )
 
 counts = snapshot.reconciliation

@@ -19,6 +19,7 @@ import pandas as pd
 from insights import sentences, svg
 from insights.data import MissingMartsError, Snapshot, WarehouseUnreadableError, read_snapshot
 from insights.findings import FINDINGS
+from spf.definitions import var
 from spf.kpis import KPI_LABELS
 from spf.profile import PROJECT_ROOT, ConfigurationError
 
@@ -98,7 +99,8 @@ def claims_section(snapshot: Snapshot) -> str:
         "<h2>The original analysis's claims, checked</h2>"
         f"<ul>{items}</ul>"
         "<p class='note'>A claim is supported when the difference goes the claimed way and its "
-        "p-value, adjusted by Holm's method for the three claims, is below 0.05.</p>"
+        f"p-value, adjusted by Holm's method for the {len(snapshot.claims)} claims, is below"
+        f" {var('findings_alpha')}.</p>"
     )
 
 

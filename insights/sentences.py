@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from insights.findings import Finding
+from spf.definitions import var
 
 
 def points(value: float, signed: bool = False) -> str:
@@ -79,7 +80,8 @@ def finding_sentence(finding: Finding, groups: pd.DataFrame) -> str:
         )
     small = groups[groups["is_small_group"]]
     caution = (
-        f" {len(small)} group(s) have fewer than 30 students; read their intervals with care."
+        f" {len(small)} group(s) have fewer than {var('findings_small_group_students')} students;"
+        " read their intervals with care."
         if not small.empty
         else ""
     )
