@@ -29,13 +29,9 @@ features as (
         end as tutoring_band,
 
         -- numerics
-        hours_studied,
-        attendance_pct,
-        sleep_hours,
-        previous_score,
-        tutoring_sessions,
-        physical_activity_hours,
-        exam_score,
+        {%- for column in spf_columns() if column.kind != 'category' %}
+        {{ column.name }},
+        {%- endfor %}
         -- a tutoring session counted as one hour of study
         hours_studied + tutoring_sessions as total_study_hours,
         exam_score - previous_score as score_change,

@@ -90,28 +90,14 @@ final as (
         source_row_number,
 
         -- numerics
-        hours_studied,
-        attendance_pct,
-        sleep_hours,
-        previous_score,
-        tutoring_sessions,
-        physical_activity_hours,
-        exam_score,
+        {%- for column in spf_columns() if column.kind != 'category' %}
+        {{ column.name }},
+        {%- endfor %}
 
         -- categories
-        parental_involvement,
-        access_to_resources,
-        extracurricular_activities,
-        motivation_level,
-        internet_access,
-        family_income,
-        teacher_quality,
-        school_type,
-        peer_influence,
-        learning_disabilities,
-        parental_education_level,
-        distance_from_home,
-        gender,
+        {%- for column in spf_columns() if column.kind == 'category' %}
+        {{ column.name }},
+        {%- endfor %}
 
         -- booleans
         {%- for column in spf_columns() if column.nullable %}
