@@ -51,7 +51,8 @@
 {% macro duckdb__land_raw_students(path) -%}
     {%- set quoted_path = "'" ~ (path | replace("'", "''")) ~ "'" -%}
     {%- set found = run_query('select count(*) from glob(' ~ quoted_path ~ ')') -%}
-    {%- if found.columns[0].values()[0] == 0 -%}
+    {%- set file_count = found.columns[0].values()[0] -%}
+    {%- if file_count == 0 -%}
         {{ refuse_raw_file(path, 'was not found') }}
     {%- endif -%}
     {%- set is_parquet = (var('raw_format', none) or ('parquet' if path.endswith('.parquet')
@@ -103,13 +104,21 @@
             {{ identity.file }} as source_file,
             {{ identity.sha256 }} as source_file_sha256
         {%- if is_parquet %}
+        {# one file: the reader's own row numbers (`file_row_number`, read in parallel with
+           the rows; `with ordinality` numbers them in one ordered stream, about twice the
+           landing's time at 10M rows); several (a glob): in order, with ordinality #}
         from (
             select
                 {%- for name in present %}
                 cast("{{ name }}" as varchar) as {{ name | lower }},
                 {%- endfor %}
+                {%- if file_count == 1 %}
+                file_row_number + 1 as ordinality
+            from read_parquet({{ quoted_path }}, file_row_number = true)
+                {%- else %}
                 ordinality
             from read_parquet({{ quoted_path }}) with ordinality
+                {%- endif %}
         ) as parsed;
 
         create temp table spf_rejects as select 1 as line where false;
