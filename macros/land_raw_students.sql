@@ -63,9 +63,16 @@
             ~ " where num_children is null").columns[0].values() -%}
         {%- set header_line = names | join(',') -%}
     {%- else -%}
+        {#- the first line: `limit 1` returns it only while insertion order is preserved (the
+            profile turns that off, and a parallel scan of a large file may then give any
+            line), so it is preserved for this one query -#}
+        {%- set preserved = run_query(
+            "select current_setting('preserve_insertion_order')").columns[0].values()[0] -%}
         {%- set header = run_query(
-            'select line from read_csv(' ~ quoted_path ~ ", header=false, auto_detect=false,"
-            ~ " columns={'line': 'VARCHAR'}, delim='\\x1f', quote='', escape='') limit 1") -%}
+            'set preserve_insertion_order = true; select line from read_csv(' ~ quoted_path
+            ~ ", header=false, auto_detect=false, columns={'line': 'VARCHAR'}, delim='\\x1f',"
+            ~ " quote='', escape='') limit 1") -%}
+        {%- do run_query('set preserve_insertion_order = ' ~ preserved) -%}
         {%- if not header.rows -%}
             {{ refuse_raw_file(path, 'is empty (no header, no rows)') }}
         {%- endif -%}
