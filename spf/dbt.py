@@ -17,6 +17,12 @@ from spf.profile import PROJECT_ROOT
 _MANIFESTS: dict[tuple[str | None, str, str], object] = {}
 _HIDDEN_EVENTS: set[str] = set()  # dbt events the console leaves out for now (dbt.log keeps them)
 
+# Vars read only while a command runs (the landing hook, under `execute`), never while the
+# project is parsed. The parse leaves them out: dbt re-parses the whole project when any
+# --vars change, so with them a new raw file would cost a full parse (seconds) on every run;
+# without them dbt's partial parsing reuses the last run's parse. Commands still get them all.
+RUN_ONLY_VARS = frozenset({"raw_csv", "raw_format", "raw_source_file", "raw_source_sha256"})
+
 
 class DbtCommandFailed(RuntimeError):
     """A dbt command failed; dbt has already printed why."""
@@ -32,6 +38,7 @@ def _common_args(target: str | None, variables: dict[str, Any] | None) -> list[s
 
 
 def _manifest(target: str | None, variables: dict[str, Any] | None) -> object:
+    variables = {k: v for k, v in (variables or {}).items() if k not in RUN_ONLY_VARS}
     key = (
         target,
         json.dumps(variables or {}, sort_keys=True),
