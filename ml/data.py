@@ -150,8 +150,8 @@ def clear_predictions(warehouse: Warehouse) -> None:
     warehouse.execute(f"truncate table {warehouse.relation(OUTPUT_SCHEMA, 'predictions')}")
 
 
-def append_predictions(warehouse: Warehouse, predictions: pd.DataFrame) -> None:
-    columns = output_columns(warehouse)["predictions"]
+def append_predictions(warehouse: Warehouse, predictions: pd.DataFrame, columns: list[str]) -> None:
+    """Append a batch to ml.predictions, whose `columns` (output_columns) are read once."""
     warehouse.write_table(
         _as_table(predictions, "predictions", columns), OUTPUT_SCHEMA, "predictions", append=True
     )

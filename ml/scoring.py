@@ -113,16 +113,18 @@ def _compile(cached: Path) -> None:
     }
     if outside:
         raise ScoringFailed(f"the scoring models read models outside them: {sorted(outside)}")
-    from spf.dbt import project_manifest
-
-    source_node = project_manifest().sources[source]
+    # the source as this compile saw it, from its own manifest (no second parse)
+    manifest = json.loads((CACHE / "dbt" / "manifest.json").read_text())
+    source_node = manifest["sources"][source]
     cached.parent.mkdir(parents=True, exist_ok=True)
     partial = cached.with_suffix(".tmp")
     partial.write_text(
         json.dumps(
             {
-                "source_relation": f'"{_DATABASE}"."{source_node.schema}"."{source_node.name}"',
-                "source_columns": list(source_node.columns),
+                "source_relation": (
+                    f'"{_DATABASE}"."{source_node["schema"]}"."{source_node["name"]}"'
+                ),
+                "source_columns": list(source_node["columns"]),
                 "models": {node.name: (node.relation_name, node.compiled_code) for node in ordered},
             }
         )

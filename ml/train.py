@@ -136,6 +136,7 @@ def predict_all(
     target = target_column(evaluation.roles)
     students, anomalies = 0, []
     data.clear_predictions(warehouse)
+    columns = data.output_columns(warehouse)["predictions"]
     for batch in data.feature_batches(warehouse):
         x = feature_matrix(batch, evaluation.columns)
         y = batch[target].astype("float64")
@@ -152,6 +153,7 @@ def predict_all(
                     "trained_at": trained_at,
                 }
             ),
+            columns,
         )
         anomalies.append(
             batch.loc[is_anomaly, ["student_key", "source_row_number", target]].assign(
