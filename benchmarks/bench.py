@@ -244,6 +244,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [("duckdb", rows, fmt) for rows in sizes for fmt in args.formats.split(",")]
     if args.engines_at and args.engines_at in sizes:
         cases += [("postgres", args.engines_at, "csv"), ("spark", args.engines_at, "csv")]
+    DATA.mkdir(parents=True, exist_ok=True)  # a fresh checkout has no benchmarks/data/ yet
     with tempfile.TemporaryDirectory(prefix="spf-bench-", dir=DATA) as scratch:
         work = Path(scratch)
         for engine in dict.fromkeys(engine for engine, _, _ in cases):
