@@ -28,3 +28,40 @@
     {%- endif -%}
     {{- '' if last else ',' -}}
 {%- endmacro %}
+
+
+{#- The row checks of ml_exam_score_features, derived from spf_columns() and encoded_columns()
+    as its columns are (the arguments of its rows_are_valid test): every column not null but
+    the codes of the categories the export may leave blank; each ordinal code one of its
+    category's positions, each flag 0 or 1, each one-hot group summing to 1 (exactly one of
+    its values), and the target within its range. -#}
+{% macro ml_feature_checks() -%}
+    {%- set roles = ml_feature_roles() -%}
+    {%- set nullable = [] -%}
+    {%- set expressions = [] -%}
+    {%- for column in spf_columns() if column.kind == 'category' -%}
+        {%- set encoded = encoded_columns(column) -%}
+        {%- if column.encoding == 'ordinal' -%}
+            {%- set code = encoded[0].name -%}
+            {%- set check = code ~ ' in (' ~ range(column['values'] | length) | join(', ') ~ ')' -%}
+            {%- if column.nullable -%}
+                {%- do nullable.append(code) -%}
+                {%- set check = code ~ ' is null or ' ~ check -%}
+            {%- endif -%}
+            {%- do expressions.append(check) -%}
+        {%- elif column.encoding == 'flag' -%}
+            {%- do expressions.append(encoded[0].name ~ ' in (0, 1)') -%}
+        {%- else -%}
+            {%- do expressions.append(encoded | map(attribute='name') | join(' + ') ~ ' = 1') -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- for column in spf_columns() if column.target -%}
+        {%- do expressions.append(
+            column.name ~ ' between ' ~ column.min ~ ' and ' ~ column.max) -%}
+    {%- endfor -%}
+    {%- set not_null = [] -%}
+    {%- for name in roles if name not in nullable -%}
+        {%- do not_null.append(name) -%}
+    {%- endfor -%}
+    {{ return({'not_null': not_null, 'expressions': expressions}) }}
+{%- endmacro %}
