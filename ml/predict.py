@@ -28,7 +28,7 @@ class ScoringResult:
 def predict(input_csv: Path, output_csv: Path, version: str | None = None) -> ScoringResult:
     """Score the students in `input_csv` (the export's columns, Exam_Score optional)."""
     input_csv = Path(input_csv)
-    if not input_csv.is_file():
+    if not input_csv.exists():  # a FIFO or a device: refused by inspect_raw_file, unopened
         raise ConfigurationError(f"Input file '{input_csv}' was not found")
     raw = inspect_raw_file(input_csv, scoring=True)
     if raw.encoding == "parquet":

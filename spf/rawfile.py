@@ -1,7 +1,8 @@
-"""What a raw file is, checked before anything is landed: found, a file, not empty, text the
-engines can read. Read once, in chunks: its SHA-256 (recorded with the load), its encoding
-(UTF-8, or Latin-1/Windows-1252 or UTF-16, which are converted to a UTF-8 copy that is landed
-instead), and whether it has any data row after its header.
+"""What a raw file is, checked before anything is landed: found, a regular file (never opened
+when it is not: a FIFO would wait for a writer), not empty, text the engines can read. Read once,
+in chunks: its SHA-256 (recorded with the load), its encoding (UTF-8, or Latin-1/Windows-1252 or
+UTF-16, which are converted to a UTF-8 copy that is landed instead), and whether it has any data
+row after its header.
 
 Every refusal names the file, says what was found and what to do, and that nothing changed.
 The header is checked here too, by macros/check_raw_header.sql itself (spf.columns), so
@@ -13,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,6 +77,11 @@ def inspect_raw_file(path: Path, scoring: bool = False) -> RawFile:
         raise RawFileRefused(
             path, "is a directory", "Pass the export's CSV file itself, not the folder holding it."
         )
+    kind = _not_a_regular_file(path)
+    if kind:  # opening a FIFO would wait for a writer: refused without opening it
+        raise RawFileRefused(
+            path, f"is {kind}, not a regular file", "Save the export to a file and pass that file."
+        )
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     is_utf8, first, has_data = True, b"", False
@@ -120,6 +127,21 @@ def inspect_raw_file(path: Path, scoring: bool = False) -> RawFile:
             path, "has a header but no data rows", "Pass an export with at least one student."
         )
     return RawFile(path=path, sha256=digest.hexdigest(), encoding=encoding, header=header)
+
+
+def _not_a_regular_file(path: Path) -> str:
+    """What `path` is when it is not a regular file (a symlink is followed), without opening it;
+    empty for a regular file."""
+    mode = path.stat().st_mode
+    if stat.S_ISREG(mode):
+        return ""
+    kinds = {
+        stat.S_ISFIFO: "a named pipe (FIFO)",
+        stat.S_ISSOCK: "a socket",
+        stat.S_ISCHR: "a character device",
+        stat.S_ISBLK: "a block device",
+    }
+    return next((kind for test, kind in kinds.items() if test(mode)), "a special file")
 
 
 def _header(path: Path, first: bytes, encoding: str, scoring: bool = False) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -132,6 +133,19 @@ def test_a_missing_input_file_is_a_clear_error(sample_warehouse: Build, tmp_path
     )  # fmt: skip
     assert result.returncode == 1
     assert "nowhere.csv' was not found" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_fifo_as_input_is_refused_at_once(sample_warehouse: Build, tmp_path: Path) -> None:
+    fifo = tmp_path / "students.csv"
+    os.mkfifo(fifo)  # were it opened, the run would wait for a writer (run_ml's timeout)
+    result = run_ml(
+        sample_warehouse.duckdb_path.parent,
+        sample_warehouse.duckdb_path,
+        "predict", "--input", str(fifo), "--output", str(tmp_path / "o.csv"),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"'{fifo}' is a named pipe (FIFO), not a regular file" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
 
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from spf.rawfile import RawFileRefused, inspect_raw_file
+from tests.conftest import PROJECT_ROOT
 from tests.corpus import HEADER, base_rows, csv_text
 
 TEXT = csv_text([HEADER, *base_rows()[:3]])
@@ -116,3 +120,36 @@ def test_rows_after_a_header_longer_than_a_read_chunk_are_found(tmp_path: Path) 
     assert "has a header but no data rows" in refusal(header_only)
     with_a_row = write(tmp_path, (padded + "\n" + csv_text(base_rows()[:1])).encode())
     assert inspect_raw_file(with_a_row).header[-1].strip() == "Exam_Score"
+
+
+# run in a child process with a timeout: were the check to open the FIFO, it would wait forever
+_INSPECT = """
+import sys
+from pathlib import Path
+from spf.rawfile import RawFileRefused, inspect_raw_file
+try:
+    inspect_raw_file(Path(sys.argv[1]))
+except RawFileRefused as refused:
+    print(refused)
+"""
+
+
+def test_a_fifo_is_refused_at_once_without_being_opened(tmp_path: Path) -> None:
+    fifo = tmp_path / "export.csv"
+    os.mkfifo(fifo)
+    done = subprocess.run(
+        [sys.executable, "-c", _INSPECT, str(fifo)],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().startswith(f"Raw file '{fifo}' is a named pipe (FIFO)")
+    assert "not a regular file; nothing was loaded or replaced" in done.stdout
+
+
+def test_a_link_is_followed_to_what_it_names(tmp_path: Path) -> None:
+    to_a_file = tmp_path / "linked.csv"
+    to_a_file.symlink_to(write(tmp_path, TEXT.encode()))
+    assert inspect_raw_file(to_a_file).sha256 == hashlib.sha256(TEXT.encode()).hexdigest()
+    to_a_device = tmp_path / "null.csv"
+    to_a_device.symlink_to(os.devnull)
+    assert "is a character device, not a regular file" in refusal(to_a_device)
