@@ -287,6 +287,19 @@ CASES: tuple[Case, ...] = (
          rejected=((1, f"family_income '{'x' * 40}... ({LONG_FIELD_CHARS} characters)' is not"
                        " one of Low, Medium, High"),),
          why="the reason shows the first 40 characters and the length"),
+    Case("unicode_spaces", "values padded with Unicode spaces, tabs and a byte-order mark:"
+         " `U+00A0 42`, `High U+3000`, `U+2003 Yes`, `TAB 84 U+3000`, `U+FEFF Private`",
+         lines=(line(student(17, Hours_Studied="\u00a042", Parental_Involvement="High\u3000",
+                             Internet_Access="\u2003Yes", Teacher_Quality="\u00a0")),
+                line(student(18, Attendance="\t84\u3000", School_Type="\ufeffPrivate",
+                             Gender="\u2009Female"))),
+         accepted=BASE + 2,
+         cleaned=((1, "hours_studied_band", "30+"), (1, "parental_involvement", "High"),
+                  (1, "has_internet_access", True), (1, "teacher_quality", None),
+                  (1, "is_teacher_quality_missing", True), (2, "attendance_band", "80-89"),
+                  (2, "is_public_school", False), (2, "gender", "Female")),
+         why="trimmed like plain spaces, the same characters on every engine"
+             " (`vars.spf_trimmed_characters`)"),
     Case("truncated_last_line", "the last line cut off after 5 fields, no final newline",
          lines=(",".join(student(16)[:5]),), accepted=BASE,
          rejected=((1, missing("sleep_hours")),),

@@ -234,7 +234,7 @@ def test_the_corpus_covers_every_kind_of_file() -> None:
         renamed_header missing_column extra_column semicolons tabs utf16_without_bom latin1
         windows_1252 utf16_bom utf8_bom_crlf lowercase_header short_row long_row quoted_commas
         non_numeric out_of_range unknown_category odd_case_and_whitespace blank_lines
-        exact_duplicates long_field truncated_last_line"""
+        exact_duplicates long_field truncated_last_line unicode_spaces"""
     assert set(expected.split()) == names
 
 
