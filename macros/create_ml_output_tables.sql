@@ -1,7 +1,10 @@
-{#- Creates schema `ml` and the ML step's three output tables, empty, when they do not exist
-    yet: the sources in models/staging/ml/_ml__sources.yml then resolve, and a plain `dbt build`
+{#- Creates schema `ml` and the ML step's output tables, empty, when they do not exist yet:
+    the sources in models/staging/ml/_ml__sources.yml then resolve, and a plain `dbt build`
     works before any training. `python -m ml train` fills them; their column names and types
-    are defined here only. Runs from on-run-start on the commands that build or test. -#}
+    are defined here only. `champion` (one row: the registered model this warehouse's
+    predictions, app and `ml predict` use, with its files' fingerprint) is read by Python only
+    (ml.tracking), so it is no dbt source. Runs from on-run-start on the commands that build or
+    test. -#}
 {% macro create_ml_output_tables() -%}
     {%- if execute and flags.WHICH in ['build', 'run', 'test'] -%}
         {%- set text = dbt.type_string() -%}
@@ -27,6 +30,10 @@
             'predictions': [
                 ('student_key', text), ('predicted_exam_score', number), ('run_id', text),
                 ('is_score_anomaly', flag), ('trained_at', dbt.type_timestamp()),
+            ],
+            'champion': [
+                ('registered_model', text), ('model_version', text), ('run_id', text),
+                ('fingerprint_sha256', text), ('trained_at', dbt.type_timestamp()),
             ],
         } -%}
         {%- set sql = adapter.dispatch('create_ml_output_tables', 'student_performance')(tables) -%}

@@ -2,22 +2,26 @@
 
 Reads marts only. The `ml` tables are created empty by dbt's on-run-start hook
 (macros/create_ml_output_tables.sql, where their columns and types are defined); this module
-fills them through `spf.warehouse`, so it works on every engine the warehouse runs on.
+fills them through `spf.warehouse`, so it works on every engine the warehouse runs on. One of
+them, `ml.champion`, records which registered model is this warehouse's champion.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
 from spf.definitions import var
 from spf.profile import ConfigurationError
-from spf.warehouse import Warehouse
+from spf.warehouse import Warehouse, open_warehouse
 
 FEATURES = ("marts", "ml_exam_score_features")
 OUTPUT_SCHEMA = "ml"
-OUTPUT_TABLES = ("model_metrics", "feature_importance", "predictions")
+OUTPUT_TABLES = ("model_metrics", "feature_importance", "predictions", "champion")
+CHAMPION_TABLE = "champion"
 # The ML step's bounds (commented in dbt_project.yml): students the candidates are compared on,
 # and raw rows predicted per batch.
 TRAINING_SAMPLE_ROWS = int(var("ml_training_sample_rows"))
@@ -155,3 +159,71 @@ def append_predictions(warehouse: Warehouse, predictions: pd.DataFrame, columns:
     warehouse.write_table(
         _as_table(predictions, "predictions", columns), OUTPUT_SCHEMA, "predictions", append=True
     )
+
+
+@dataclass(frozen=True)
+class ChampionRecord:
+    """A warehouse's champion, as recorded in its `ml.champion` (one row): the registered
+    model's version, the run that trained it and the SHA-256 fingerprint of its files."""
+
+    registered_model: str
+    model_version: str
+    run_id: str
+    fingerprint_sha256: str
+    trained_at: datetime
+
+    def frame(self) -> pd.DataFrame:
+        return pd.DataFrame([self.__dict__])
+
+
+def read_champion(warehouse: Warehouse) -> ChampionRecord | None:
+    """The champion recorded in the warehouse, or None (no row, or no ml.champion: a warehouse
+    built before champions were recorded)."""
+    relation = warehouse.relation(OUTPUT_SCHEMA, CHAMPION_TABLE)
+    if _columns(warehouse, relation) is None:
+        return None
+    rows = warehouse.query(f"select * from {relation}")
+    if len(rows) != 1:
+        return None
+    row = rows.iloc[0]
+    return ChampionRecord(
+        registered_model=str(row["registered_model"]),
+        model_version=str(row["model_version"]),
+        run_id=str(row["run_id"]),
+        fingerprint_sha256=str(row["fingerprint_sha256"]),
+        trained_at=pd.Timestamp(row["trained_at"]).to_pydatetime(),
+    )
+
+
+def write_champion(warehouse: Warehouse, record: ChampionRecord) -> None:
+    """Make `record` the warehouse's champion (the one row of ml.champion)."""
+    columns = output_columns(warehouse)[CHAMPION_TABLE]
+    warehouse.execute(f"truncate table {warehouse.relation(OUTPUT_SCHEMA, CHAMPION_TABLE)}")
+    warehouse.write_table(
+        _as_table(record.frame(), CHAMPION_TABLE, columns),
+        OUTPUT_SCHEMA,
+        CHAMPION_TABLE,
+        append=True,
+    )
+
+
+def keep_published_champion(target: str | None, published: dict[str, str]) -> ChampionRecord | None:
+    """Record the published warehouse's champion in the build area too, so that a run that
+    registers none (its model was refused, or it skipped the ML step) publishes the warehouse
+    with the champion it had. `published` points spf.warehouse at the published warehouse
+    (spf.publish.BuildArea.published_environ). Returns the record kept, or None."""
+    from spf.publish import environment
+
+    with environment(published):
+        source = Warehouse(target)
+        if source.type == "duckdb" and not source.duckdb_path.exists():
+            return None  # nothing published yet
+        try:
+            source.connect(read_only=True)  # readers of the published file are not blocked
+            record = read_champion(source)
+        finally:
+            source.close()
+    if record is not None:
+        with open_warehouse(target) as warehouse:
+            write_champion(warehouse, record)
+    return record

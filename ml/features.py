@@ -46,6 +46,15 @@ def target_column(roles: Roles) -> str:
     return target
 
 
+def score_range() -> tuple[float, float]:
+    """The target's valid range, from its one definition (vars.spf_columns: the column marked
+    `target: true`, its min and max): the warehouse rejects a score outside it."""
+    from spf.columns import spf_columns
+
+    (column,) = [column for column in spf_columns() if column.get("target")]
+    return float(column["min"]), float(column["max"])
+
+
 def feature_matrix(features: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
     """The feature columns as float64 (nullable integers become NaN, booleans 0/1)."""
     missing = [name for name in columns if name not in features.columns]

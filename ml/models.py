@@ -1,15 +1,18 @@
-"""The candidate models, each one scikit-learn Pipeline, and the types their saved form needs."""
+"""The candidate models, each one scikit-learn Pipeline, the types their saved form needs, and
+how the champion predicts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+import pandas as pd
 from sklearn.dummy import DummyRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.linear_model import HuberRegressor, LinearRegression
 from sklearn.pipeline import Pipeline
 
-from ml.features import Roles, build_preprocessor
+from ml.features import Roles, build_preprocessor, score_range
 
 RANDOM_STATE = 42
 
@@ -54,3 +57,14 @@ def candidate_pipelines(columns: Sequence[str], roles: Roles) -> dict[str, Pipel
         name: Pipeline([("prepare", build_preprocessor(columns, roles)), ("model", estimator)])
         for name, estimator in candidate_estimators().items()
     }
+
+
+def predict_scores(pipeline: Pipeline, x: pd.DataFrame) -> np.ndarray:
+    """The champion's predicted scores, clipped to the score's valid range (features.score_range,
+    0-100): a linear model extrapolates past it for extreme but valid students (168 hours of
+    study a week). Every prediction of the champion (ml.predictions, `ml predict`, the app)
+    goes through here."""
+    if not len(x):
+        return np.empty(0, dtype="float64")
+    low, high = score_range()
+    return np.clip(pipeline.predict(x).astype("float64"), low, high)

@@ -8,9 +8,10 @@ ml_exam_score_features, and rpt_rejected_rows), run on an in-memory DuckDB.
 
 That SQL is compiled by dbt once (`spf_scoring: true`, so a missing exam score is no reason to
 reject a student) and kept in target/scoring/, keyed by a fingerprint of the project's models,
-macros and settings: it is compiled again only when one of them changes. Each version of the
-champion is loaded once per process. `python -m ml predict`, the app's form and its batch
-upload all call this.
+macros and settings: it is compiled again only when one of them changes. The champion is the
+active warehouse's (recorded in its ml.champion, read on every call); each version is loaded,
+its files checked against their fingerprint, once per process. `python -m ml predict`, the
+app's form and its batch upload all call this.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import duckdb
 import pandas as pd
 
 from ml.features import feature_matrix
-from ml.tracking import Champion, load_champion
+from ml.models import predict_scores
+from ml.tracking import Champion, load_version, warehouse_champion
 from spf.columns import HeaderRefused, checked_header, raw_header
 from spf.profile import PROJECT_ROOT, ConfigurationError
 
@@ -48,7 +50,7 @@ OUTPUT_COLUMNS = [
     "model_version",
 ]
 _LOCK = threading.Lock()
-_CHAMPIONS: dict[str, Champion] = {}
+_CHAMPIONS: dict[tuple[str, str, str | None], Champion] = {}
 
 
 class ScoringFailed(ConfigurationError):
@@ -147,17 +149,20 @@ def scoring_sql() -> ScoringSql:
     )
 
 
-def champion(version: str | None = None) -> Champion:
-    """The registered champion (or one version), each version loaded once per process; the
-    alias is looked up on every call, so a run that moves it is seen at once."""
-    from ml.tracking import champion_version
+def champion(version: str | None = None, target: str | None = None) -> Champion:
+    """The active warehouse's champion (or one registered version), each loaded once per
+    process; the warehouse's record is read on every call, so the champion of a newly
+    published warehouse is used at once."""
+    from ml.tracking import REGISTERED_MODEL
 
-    wanted = version or champion_version()
+    if version:
+        wanted: tuple[str, str, str | None] = (REGISTERED_MODEL, version, None)
+    else:  # no champion: raises, saying how to train one
+        record = warehouse_champion(target).record
+        wanted = (record.registered_model, record.model_version, record.fingerprint_sha256)
     with _LOCK:
-        if wanted is None or wanted not in _CHAMPIONS:
-            loaded = load_champion(wanted)  # no champion: raises, saying how to train one
-            _CHAMPIONS[loaded.version] = loaded
-            return loaded
+        if wanted not in _CHAMPIONS:
+            _CHAMPIONS[wanted] = load_version(*wanted)
         return _CHAMPIONS[wanted]
 
 
@@ -243,7 +248,7 @@ def score_rows(scorer: Champion, accepted: pd.DataFrame, rejected: pd.DataFrame)
             f"The champion (version {scorer.version}) needs a feature the warehouse no longer"
             f" builds ({error.args[0]}): retrain it (`python -m ml train`)"
         ) from None
-    predicted = scorer.pipeline.predict(x) if len(x) else []
+    predicted = predict_scores(scorer.pipeline, x)
     scored = pd.DataFrame(
         {
             "source_row_number": accepted["source_row_number"],
@@ -266,9 +271,11 @@ def score_rows(scorer: Champion, accepted: pd.DataFrame, rejected: pd.DataFrame)
     return rows.assign(run_id=scorer.run_id, model_version=scorer.version)[OUTPUT_COLUMNS]
 
 
-def score_raw(raw: pd.DataFrame, version: str | None = None) -> pd.DataFrame:
-    """Raw rows (raw_frame) scored by the champion (or one registered version)."""
-    scorer = champion(version)
+def score_raw(
+    raw: pd.DataFrame, version: str | None = None, target: str | None = None
+) -> pd.DataFrame:
+    """Raw rows (raw_frame) scored by the warehouse's champion (or one registered version)."""
+    scorer = champion(version, target)
     accepted, rejected = clean(raw)
     return score_rows(scorer, accepted, rejected)
 

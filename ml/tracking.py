@@ -1,13 +1,25 @@
-"""MLflow: where runs are tracked, how a training run is logged, and how the champion is loaded.
+"""MLflow: where runs are tracked, how a training run is logged, and how a warehouse's
+champion is registered, named and loaded.
 
 The store is a SQLite file (default: mlflow.db at the project root, git-ignored; override with
-MLFLOW_TRACKING_URI), its artifacts in mlruns/ beside it. The champion is saved with skops and
-registered with the alias `champion`; it is loaded with skops and this module's own list of
-trusted types, never with pickle and never with a list read from the model's files.
+MLFLOW_TRACKING_URI), its artifacts in mlruns/ beside it. One store serves every warehouse.
+
+A champion per warehouse: training records the version it registered, with the fingerprint of
+its files, in the warehouse's own `ml.champion` (ml.data), so it is published with the
+warehouse; `load_champion()` reads the active warehouse's record. Each warehouse also has an
+alias of its own, `champion_<engine>_<10 hex digits of its identity's SHA-256>`
+(spf.warehouse.warehouse_identity), moved only when a run publishes that warehouse: a run on
+another target or database never moves it.
+
+Integrity: the SHA-256 of every file of the registered model is recorded when it is registered
+(a version tag, and the warehouse's record) and recomputed when it is loaded; a changed or
+foreign file is refused. The model is loaded with skops and this module's own list of trusted
+types, never with pickle and never with a list read from the model's files.
 """
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
 import os
@@ -21,6 +33,7 @@ import numpy as np
 
 from ml.models import SKOPS_TRUSTED_TYPES
 from spf.profile import PROJECT_ROOT, ConfigurationError
+from spf.warehouse import open_warehouse, warehouse_identity
 
 os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -29,11 +42,15 @@ os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
 
+    from ml.data import ChampionRecord
     from ml.evaluate import Evaluation
 
 EXPERIMENT_NAME = "student-performance-exam-score"
 REGISTERED_MODEL = "student_performance_exam_score"
-CHAMPION_ALIAS = "champion"
+ALIAS_PREFIX = "champion"
+FINGERPRINT_TAG = "fingerprint_sha256"
+# written by MLflow beside a registered model's files when it downloads them, never stored
+_DOWNLOAD_ONLY = ("registered_model_meta",)
 
 
 def tracking_uri() -> str:
@@ -81,11 +98,13 @@ def _loggable(value: Any) -> bool:
     return isinstance(value, numbers.Real | np.bool_) and math.isfinite(value)
 
 
-def log_training(evaluation: Evaluation, register: bool) -> tuple[str, str | None]:
-    """Log one training run (a nested run per candidate); register the champion when `register`.
+def log_training(evaluation: Evaluation, register: bool) -> tuple[str, str | None, str | None]:
+    """Log one training run (a nested run per candidate); register the champion when `register`
+    and tag the version with the fingerprint of its files.
 
-    The new version gets no alias here: `promote` moves the `champion` alias to it when the
-    run publishes the warehouse its predictions belong to. Returns (run id, version or None)."""
+    The new version gets no alias here: `promote` moves the warehouse's alias to it when the
+    run publishes the warehouse its predictions belong to. Returns (run id, version or None,
+    fingerprint or None)."""
     from mlflow.models import infer_signature
 
     mlflow = _use_experiment()
@@ -117,12 +136,15 @@ def log_training(evaluation: Evaluation, register: bool) -> tuple[str, str | Non
             pip_requirements=_pinned_requirements(),  # no inference: it runs a subprocess
         )
         if not register:
-            return run.info.run_id, None
+            return run.info.run_id, None, None
         version = str(info.registered_model_version)
         client.set_model_version_tag(
             REGISTERED_MODEL, version, "model_name", evaluation.champion_name
         )
-        return run.info.run_id, version
+        with tempfile.TemporaryDirectory(prefix="spf-model-") as scratch:
+            fingerprint = files_fingerprint(_download(mlflow, REGISTERED_MODEL, version, scratch))
+        client.set_model_version_tag(REGISTERED_MODEL, version, FINGERPRINT_TAG, fingerprint)
+        return run.info.run_id, version, fingerprint
 
 
 def log_anomalies(run_id: str, anomalies: Any) -> None:
@@ -132,25 +154,50 @@ def log_anomalies(run_id: str, anomalies: Any) -> None:
     mlflow.log_table(anomalies, artifact_file="score_anomalies.json", run_id=run_id)
 
 
-def promote(version: str) -> None:
-    """Point the `champion` alias at `version`: done when its warehouse is published."""
-    _use_store().MlflowClient().set_registered_model_alias(
-        REGISTERED_MODEL, CHAMPION_ALIAS, version
-    )
+def champion_alias(identity: str) -> str:
+    """The alias of a warehouse's champion, named from its identity
+    (spf.warehouse.warehouse_identity): `champion_<engine>_<10 hex digits>` (MLflow allows
+    letters, digits, `_` and `-` in an alias)."""
+    engine = identity.split(":", 1)[0]
+    return f"{ALIAS_PREFIX}_{engine}_{hashlib.sha256(identity.encode()).hexdigest()[:10]}"
 
 
-def champion_version() -> str | None:
-    """The version the `champion` alias points at, or None."""
+def model_uri(alias: str) -> str:
+    """What `mlflow models serve -m` (or mlflow.pyfunc.load_model) takes for an alias."""
+    return f"models:/{REGISTERED_MODEL}@{alias}"
+
+
+def promote(version: str, identity: str) -> str:
+    """Point the alias of the warehouse `identity` at `version` (done when that warehouse is
+    published, or written in place by `python -m ml train`); returns the alias."""
+    alias = champion_alias(identity)
+    _use_store().MlflowClient().set_registered_model_alias(REGISTERED_MODEL, alias, version)
+    return alias
+
+
+def alias_version(alias: str) -> str | None:
+    """The version `alias` points at, or None (no store, no such alias)."""
     from mlflow.exceptions import MlflowException
 
-    uri = tracking_uri()
-    if uri.startswith("sqlite:///") and not Path(urlparse(uri).path).is_file():
+    if not _store_exists():
         return None
     try:
         client = _use_store().MlflowClient()
-        return str(client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS).version)
+        return str(client.get_model_version_by_alias(REGISTERED_MODEL, alias).version)
     except MlflowException:
         return None
+
+
+def files_fingerprint(directory: Path) -> str:
+    """SHA-256 over every file of a model directory: each file's path and SHA-256, in path
+    order (the file MLflow writes when it downloads a registered model left out)."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        name = path.relative_to(directory).as_posix()
+        if name in _DOWNLOAD_ONLY:
+            continue
+        digest.update(f"{name}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)
@@ -158,52 +205,141 @@ class Champion:
     pipeline: Pipeline
     run_id: str
     version: str
+    fingerprint: str
 
 
-def load_champion(version: str | None = None) -> Champion:
-    """The registered champion (or one version of the model), loaded with skops."""
-    import skops.io
-    from mlflow.exceptions import MlflowException
-    from mlflow.models import Model
-    from skops.io.exceptions import UntrustedTypesFoundException
+@dataclass(frozen=True)
+class WarehouseChampion:
+    """The active warehouse, its alias and its recorded champion."""
 
+    identity: str
+    location: str
+    alias: str
+    record: ChampionRecord
+
+
+def _store_exists() -> bool:
     uri = tracking_uri()
-    if uri.startswith("sqlite:///") and not Path(urlparse(uri).path).is_file():
+    return not uri.startswith("sqlite:///") or Path(urlparse(uri).path).is_file()
+
+
+def _require_store() -> None:
+    if not _store_exists():
         raise ConfigurationError(
-            f"No MLflow store at {uri}: train a model first (`make run`, or `python -m ml"
-            " train`), or set MLFLOW_TRACKING_URI to the store that has one"
+            f"No MLflow store at {tracking_uri()}: train a model first (`make run`, or `python"
+            " -m ml train`), or set MLFLOW_TRACKING_URI to the store that has one"
         )
+
+
+def warehouse_champion(target: str | None = None) -> WarehouseChampion:
+    """The champion recorded in the active target's published warehouse (its ml.champion)."""
+    from ml.data import read_champion
+
+    _require_store()
+    with open_warehouse(target, read_only=True) as warehouse:
+        record = read_champion(warehouse)
+        identity, location = warehouse_identity(warehouse.settings), warehouse.location
+    if record is None:
+        raise ConfigurationError(
+            f"No champion is recorded in the warehouse at {location} (ml.champion): train a"
+            " model first (`make run`, or `python -m ml train`)"
+        )
+    return WarehouseChampion(identity, location, champion_alias(identity), record)
+
+
+def load_champion(version: str | None = None, target: str | None = None) -> Champion:
+    """The active warehouse's champion (or one registered version), its files checked against
+    their fingerprint, loaded with skops."""
+    if version:
+        return load_version(REGISTERED_MODEL, version)
+    record = warehouse_champion(target).record
+    return load_version(record.registered_model, record.model_version, record.fingerprint_sha256)
+
+
+def verify_files(record: ChampionRecord) -> None:
+    """Refuse (one line) unless the recorded champion's files are the ones registered."""
+    _require_store()
     mlflow = _use_store()
-    client = mlflow.MlflowClient()
-    wanted = f"version {version}" if version else f"alias '{CHAMPION_ALIAS}'"
+    with tempfile.TemporaryDirectory(prefix="spf-model-") as scratch:
+        _checked_files(mlflow, record.registered_model, record.model_version, scratch,
+                       record.fingerprint_sha256)  # fmt: skip
+
+
+def load_version(name: str, version: str, recorded: str | None = None) -> Champion:
+    """Version `version` of model `name`, refused (one line) unless its files are the ones
+    registered: their fingerprint must equal the version's tag and, when given, `recorded`
+    (the warehouse's record of it)."""
+    import skops.io
+    from mlflow.models import Model
+
+    _require_store()
+    mlflow = _use_store()
+    wanted = f"Model '{name}' version {version}"
+    with tempfile.TemporaryDirectory(prefix="spf-model-") as scratch:
+        model_version, local, found = _checked_files(mlflow, name, version, scratch, recorded)
+        flavor = Model.load(str(local)).flavors.get("sklearn", {})
+        if flavor.get("serialization_format") != "skops":
+            raise ConfigurationError(f"{wanted} is not saved with skops; refusing to load it")
+        try:
+            pipeline = skops.io.load(local / flavor["pickled_model"], trusted=SKOPS_TRUSTED_TYPES)
+        except Exception as error:  # noqa: BLE001 - whatever the file holds, one line
+            reason = (str(error).strip().splitlines() or [""])[0]
+            raise ConfigurationError(
+                f"{wanted} cannot be loaded as a skops file of ml.models.SKOPS_TRUSTED_TYPES"
+                f" ({type(error).__name__}: {reason}); refusing to load it"
+            ) from None
+    return Champion(pipeline, model_version.run_id, str(model_version.version), found)
+
+
+def _checked_files(
+    mlflow: Any, name: str, version: str, scratch: str, recorded: str | None
+) -> tuple[Any, Path, str]:
+    """The registered version, its files downloaded to `scratch` and their fingerprint, which
+    must equal the version's tag and `recorded` (when given)."""
+    from mlflow.exceptions import MlflowException
+
     try:
-        if version:
-            model_version = client.get_model_version(REGISTERED_MODEL, version)
-        else:
-            model_version = client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS)
+        model_version = mlflow.MlflowClient().get_model_version(name, version)
     except MlflowException:
         raise ConfigurationError(
-            f"No model '{REGISTERED_MODEL}' with {wanted} in {tracking_uri()}: train one first"
+            f"No model '{name}' with version {version} in {tracking_uri()}: train one first"
             " (`make run`, or `python -m ml train`), or set MLFLOW_TRACKING_URI to the store"
             " that has it"
         ) from None
-    with tempfile.TemporaryDirectory(prefix="spf-model-") as scratch:
-        local = Path(
+    local = _download(mlflow, name, version, scratch)
+    found = files_fingerprint(local)
+    wanted = f"Model '{name}' version {version}"
+    _check_fingerprint(wanted, found, model_version.tags.get(FINGERPRINT_TAG), recorded)
+    return model_version, local, found
+
+
+def _download(mlflow: Any, name: str, version: str, scratch: str) -> Path:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return Path(
             mlflow.artifacts.download_artifacts(
-                artifact_uri=f"models:/{REGISTERED_MODEL}/{model_version.version}",
-                dst_path=scratch,
+                artifact_uri=f"models:/{name}/{version}", dst_path=scratch
             )
         )
-        flavor = Model.load(str(local)).flavors.get("sklearn", {})
-        if flavor.get("serialization_format") != "skops":
+    except (MlflowException, OSError) as error:
+        reason = (str(error).strip().splitlines() or [""])[0]
+        raise ConfigurationError(
+            f"Model '{name}' version {version}: its files cannot be read from the MLflow store"
+            f" ({reason}); retrain (`make run`) or restore the store's artifacts"
+        ) from None
+
+
+def _check_fingerprint(wanted: str, found: str, tagged: str | None, recorded: str | None) -> None:
+    if tagged is None:
+        raise ConfigurationError(
+            f"{wanted} has no fingerprint of its files (it was registered before they were"
+            " recorded), so it cannot be checked; refusing to load it: retrain (`make run`)"
+        )
+    for expected, where in ((tagged, "at registration"), (recorded, "in the warehouse")):
+        if expected is not None and found != expected:
             raise ConfigurationError(
-                f"Model '{REGISTERED_MODEL}' {wanted} is not saved with skops; refusing to load it"
+                f"{wanted} has changed since it was registered: its files' SHA-256 fingerprint"
+                f" is {found[:16]}, not {expected[:16]} as recorded {where}; refusing to load"
+                " it. Retrain (`make run`) or restore the MLflow store's artifacts"
             )
-        try:
-            pipeline = skops.io.load(local / flavor["pickled_model"], trusted=SKOPS_TRUSTED_TYPES)
-        except UntrustedTypesFoundException as error:
-            raise ConfigurationError(
-                f"Model '{REGISTERED_MODEL}' {wanted} holds types outside ml.models."
-                f"SKOPS_TRUSTED_TYPES; refusing to load it ({error})"
-            ) from None
-    return Champion(pipeline, model_version.run_id, str(model_version.version))

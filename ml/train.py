@@ -3,7 +3,8 @@
 `train()` is what `python -m pipeline run` (`make run`) calls after `dbt build`, and what
 `python -m ml train` runs: it reads marts.ml_exam_score_features from the active dbt target,
 evaluates every candidate, logs the run to MLflow, registers the champion, and writes
-ml.model_metrics, ml.feature_importance and ml.predictions.
+ml.model_metrics, ml.feature_importance, ml.predictions and ml.champion (the registered
+version and its files' fingerprint: the warehouse's champion).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from ml.features import (
     target_column,
     target_vector,
 )
-from ml.models import RANDOM_STATE, candidate_pipelines
+from ml.models import RANDOM_STATE, candidate_pipelines, predict_scores
 from spf.warehouse import Warehouse, open_warehouse
 
 
@@ -140,7 +141,7 @@ def predict_all(
     for batch in data.feature_batches(warehouse):
         x = feature_matrix(batch, evaluation.columns)
         y = batch[target].astype("float64")
-        predicted = evaluation.champion.predict(x)
+        predicted = predict_scores(evaluation.champion, x)
         is_anomaly = evaluate.score_anomalies(y, predicted)
         data.append_predictions(
             warehouse,
@@ -205,7 +206,7 @@ class TrainingResult:
     """What a training run left for the run's publish step."""
 
     run_id: str
-    model_version: str | None  # registered, to become `champion` when the warehouse publishes
+    model_version: str | None  # registered and recorded in ml.champion (None when refused)
     refusal: str | None  # why the champion was not registered (None when it was)
 
 
@@ -229,7 +230,8 @@ def promotion_refusal(metrics: pd.DataFrame) -> str | None:
 
 def train(target: str | None = None) -> TrainingResult:
     """Train on the active target's features mart (the run's build area), track the run in
-    MLflow and write schema `ml` there. The champion is registered but not yet aliased.
+    MLflow and write schema `ml` there, the registered champion recorded in ml.champion. The
+    warehouse's alias is moved by whoever publishes it (tracking.promote).
 
     Bounded at any size: the candidates are compared on at most data.TRAINING_SAMPLE_ROWS
     students (all of them below that; a seeded sample above), the champion is refitted on the
@@ -256,7 +258,7 @@ def train(target: str | None = None) -> TrainingResult:
 
     started = time.perf_counter()
     refusal = promotion_refusal(evaluation.metrics)
-    run_id, version = tracking.log_training(evaluation, register=refusal is None)
+    run_id, version, fingerprint = tracking.log_training(evaluation, register=refusal is None)
     trained_at = datetime.now(UTC).replace(tzinfo=None)
     metrics = evaluation.metrics.assign(
         run_id=run_id,
@@ -273,6 +275,10 @@ def train(target: str | None = None) -> TrainingResult:
             data.clear_predictions(warehouse)
         else:
             scored = predict_all(warehouse, evaluation, run_id, trained_at)
+            record = data.ChampionRecord(
+                tracking.REGISTERED_MODEL, version, run_id, fingerprint, trained_at
+            )
+            data.write_champion(warehouse, record)
     if refusal:
         print(
             f"\n!! ml: champion NOT promoted: {refusal}. The previous champion (if any) stays;"
@@ -288,9 +294,8 @@ def train(target: str | None = None) -> TrainingResult:
     )
     progress(
         f"ml: run {run_id} logged to MLflow ({tracking.tracking_uri()}); champion registered"
-        f" as '{tracking.REGISTERED_MODEL}' version {version} (alias"
-        f" '{tracking.CHAMPION_ALIAS}' when the warehouse is published); wrote"
-        f" ml.model_metrics, ml.feature_importance and ml.predictions in"
-        f" {time.perf_counter() - started:.1f} s"
+        f" as '{tracking.REGISTERED_MODEL}' version {version} (files' SHA-256 fingerprint"
+        f" {fingerprint[:16]}); wrote ml.model_metrics, ml.feature_importance, ml.predictions"
+        f" and ml.champion in {time.perf_counter() - started:.1f} s"
     )
     return TrainingResult(run_id=run_id, model_version=version, refusal=refusal)

@@ -177,20 +177,29 @@ class Job:
                 self.dbt(["docs", "generate", "--static"])
 
     def publish(self) -> None:
-        """Publish the tested build area in one step, then move the champion alias to its model."""
+        """Publish the tested build area in one step with its champion: the version this run
+        registered (training recorded it in the build area's ml.champion), or else the one the
+        published warehouse had, kept. Then move this warehouse's own alias to a new one."""
         release_connections()
         raise_if_requested()  # an interruption a library swallowed still stops the publish
+        registered = self.training.model_version if self.training is not None else None
+        published = self.area.published_environ()
+        if registered is None and published is not None:
+            from ml.data import keep_published_champion
+
+            kept = keep_published_champion(self.target, published)
+            if kept is not None:
+                print(f"champion: kept version {kept.model_version}, the warehouse's own")
+            release_connections()
         self.area.publish()
         self.published = True
         print(f"published: {self.area.guarantee}")
-        if self.training is not None and self.training.model_version is not None:
+        if registered is not None:
             from ml import tracking
+            from spf.warehouse import warehouse_identity
 
-            tracking.promote(self.training.model_version)
-            print(
-                f"champion: '{tracking.REGISTERED_MODEL}@{tracking.CHAMPION_ALIAS}' is now"
-                f" version {self.training.model_version}"
-            )
+            alias = tracking.promote(registered, warehouse_identity(self.settings))
+            print(f"champion: '{tracking.model_uri(alias)}' is now version {registered}")
 
 
 def run(raw_csv: str | None, target: str | None, skip_ml: bool, skip_docs: bool) -> None:

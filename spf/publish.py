@@ -69,6 +69,11 @@ class BuildArea:
         """Environment variables that point dbt and spf.warehouse at the build area."""
         return {}
 
+    def published_environ(self) -> dict[str, str] | None:
+        """Environment variables that point spf.warehouse at the published warehouse from
+        inside the build area; None when the build area is the published warehouse (in place)."""
+        return None
+
     @property
     def scratch(self) -> Path:
         """A private folder of the run's (e.g. a UTF-8 copy of the raw file)."""
@@ -107,6 +112,9 @@ class DuckDBBuildArea(BuildArea):
 
     def environ(self) -> dict[str, str]:
         return {"SPF_DUCKDB_PATH": str(self.build)}
+
+    def published_environ(self) -> dict[str, str]:
+        return {"SPF_DUCKDB_PATH": str(self.published)}
 
     def reset(self) -> None:
         super().reset()
@@ -169,6 +177,9 @@ class PostgresBuildArea(BuildArea):
 
     def environ(self) -> dict[str, str]:
         return {SUFFIX_VARIABLE: BUILD_SUFFIX}
+
+    def published_environ(self) -> dict[str, str]:
+        return {SUFFIX_VARIABLE: ""}
 
     def _run(self, statements: list[str], transaction: bool = False) -> list[Any]:
         with environment({SUFFIX_VARIABLE: ""}), open_warehouse(self.settings["target_name"]) as w:

@@ -23,6 +23,28 @@ def schema_suffix() -> str:
     return os.environ.get(SUFFIX_VARIABLE, "")
 
 
+def project_path(path: str | Path) -> Path:
+    """A path of the profile, relative to the project root unless it is absolute."""
+    path = Path(path)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def warehouse_identity(settings: dict[str, Any]) -> str:
+    """What names one published warehouse, however its settings reach it (read them outside a
+    build area): DuckDB, the real path of its file (links followed); Postgres,
+    host:port/database as the profile names them; Spark, the real path of its warehouse
+    directory. A warehouse's champion is recorded under it (ml.tracking)."""
+    kind = settings["type"]
+    if kind == "duckdb":
+        return f"duckdb:{project_path(settings['path']).resolve()}"
+    if kind == "postgres":
+        return f"postgres://{settings['host']}:{settings['port']}/{settings['dbname']}"
+    if kind == "spark":
+        directory = settings.get("server_side_parameters", {}).get("spark.sql.warehouse.dir")
+        return f"spark:{project_path(directory or settings['target_name']).resolve()}"
+    return f"{kind}:{settings['target_name']}"
+
+
 class Warehouse:
     """A connection to the warehouse of one dbt target."""
 
@@ -43,8 +65,7 @@ class Warehouse:
 
     @property
     def duckdb_path(self) -> Path:
-        path = Path(self.settings["path"])
-        return path if path.is_absolute() else PROJECT_ROOT / path
+        return project_path(self.settings["path"])
 
     @staticmethod
     def schema(layer: str) -> str:

@@ -146,9 +146,10 @@ class Target:
     """One warehouse, a DuckDB file or a Postgres database of its own, with its MLflow store,
     in `directory`. Runs of the main job against it, and what its readers see."""
 
-    def __init__(self, engine: str, directory: Path) -> None:
+    def __init__(self, engine: str, directory: Path, store: Path | None = None) -> None:
         self.engine = engine
         self.directory = directory
+        self.store = store or directory  # the MLflow store's folder (several may share one)
         self.database = f"spf_wap_{uuid.uuid4().hex[:10]}" if engine == "postgres" else None
 
     @property
@@ -157,10 +158,10 @@ class Target:
 
     @property
     def mlflow_uri(self) -> str:
-        return f"sqlite:///{self.directory / 'mlflow.db'}"
+        return f"sqlite:///{self.store / 'mlflow.db'}"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = project_env(self.duckdb_path, self.directory)
+        env = project_env(self.duckdb_path, self.store)
         env.update(SPF_TARGET=self.engine, PYTHONUNBUFFERED="1")
         if self.database:
             env.update(SPF_PG_DATABASE=self.database, SPF_PG_HOST=PG["host"])
@@ -214,7 +215,7 @@ class Target:
 
     def snapshot(self) -> dict[str, object]:
         """Everything published: every table's rows (as text, sorted), the DuckDB file's bytes
-        (SHA-256), and the version the champion alias points at."""
+        (SHA-256), and the version the warehouse's champion alias points at."""
         state: dict[str, object] = {}
         with self.connection() as connection:
             for relation in self.tables():
@@ -226,21 +227,36 @@ class Target:
         return state
 
     def _mlflow(self) -> object | None:
-        if not (self.directory / "mlflow.db").exists():
+        if not (self.store / "mlflow.db").exists():
             return None
         from mlflow import MlflowClient
 
         return MlflowClient(tracking_uri=self.mlflow_uri, registry_uri=self.mlflow_uri)
 
+    def alias(self) -> str:
+        """The alias of this warehouse's champion (named from its identity, as a run names it)."""
+        from ml.tracking import champion_alias
+        from spf.profile import target_settings
+        from spf.publish import environment
+        from spf.warehouse import warehouse_identity
+
+        with environment(self.env()):
+            return champion_alias(warehouse_identity(target_settings()))
+
     def champion(self) -> str | None:
-        """The version the `champion` alias points at."""
+        """The version this warehouse's champion alias points at."""
         from mlflow.exceptions import MlflowException
 
         client = self._mlflow()
         try:
-            return str(client.get_model_version_by_alias(REGISTERED_MODEL, "champion").version)
+            return str(client.get_model_version_by_alias(REGISTERED_MODEL, self.alias()).version)
         except (AttributeError, MlflowException):  # no store yet, or no alias
             return None
+
+    def recorded_champion(self) -> dict[str, str] | None:
+        """The champion recorded in the published warehouse (its ml.champion row), or None."""
+        rows = self.query("select * from ml.champion")
+        return rows.astype(str).iloc[0].to_dict() if len(rows) else None
 
     def versions(self) -> int:
         """How many versions of the model are registered."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from ml.predict import write_atomically
 from tests.conftest import SAMPLE_CSV, Build, sample_rows, write_rows
 from tests.helpers import run_ml
 
@@ -147,6 +148,98 @@ def test_a_fifo_as_input_is_refused_at_once(sample_warehouse: Build, tmp_path: P
     assert result.returncode == 1
     assert f"'{fifo}' is a named pipe (FIFO), not a regular file" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+# -- the output: never the input, written whole or not at all -------------------------------
+
+
+def same_file_spellings(source: Path) -> dict[str, Path]:
+    """The input file under other names: a symbolic link, a hard link, a path through `..`."""
+    symlink, hard_link = source.with_name("link.csv"), source.with_name("hard.csv")
+    symlink.symlink_to(source)
+    hard_link.hardlink_to(source)
+    (source.parent / "sub").mkdir()
+    return {
+        "same path": source,
+        "symlink": symlink,
+        "hard link": hard_link,
+        "dot-dot": source.parent / "sub" / ".." / source.name,
+    }
+
+
+@pytest.mark.parametrize("spelling", ["same path", "symlink", "hard link", "dot-dot"])
+def test_an_output_that_is_the_input_is_refused_and_the_input_kept(
+    sample_warehouse: Build, tmp_path: Path, spelling: str
+) -> None:
+    source = write_rows(tmp_path / "students.csv", sample_rows()[:6])
+    before = source.read_bytes()
+    output = same_file_spellings(source)[spelling]
+    listed = sorted(path.name for path in tmp_path.iterdir())
+    result = run_ml(
+        sample_warehouse.duckdb_path.parent,
+        sample_warehouse.duckdb_path,
+        "predict", "--input", str(source), "--output", str(output),
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        f"error: Output '{output}' is the input file '{source}' itself (the same file, perhaps"
+        " through a link): the predictions would replace the students; name another output"
+        " file. Nothing was written"
+    ]
+    assert source.read_bytes() == before
+    assert sorted(path.name for path in tmp_path.iterdir()) == listed  # no temporary file
+
+
+def test_an_output_that_is_a_symlink_writes_its_target(
+    sample_warehouse: Build, tmp_path: Path
+) -> None:
+    source = write_rows(tmp_path / "students.csv", sample_rows()[:6])
+    results = tmp_path / "results"
+    results.mkdir()
+    target = results / "predictions.csv"
+    target.write_text("an older run's predictions\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(target)
+    result = run_ml(
+        sample_warehouse.duckdb_path.parent,
+        sample_warehouse.duckdb_path,
+        "predict", "--input", str(source), "--output", str(link),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert link.is_symlink() and link.resolve() == target  # the link stays a link
+    assert pd.read_csv(target)["source_row_number"].tolist() == [1, 2, 3, 4, 5]
+    assert [path.name for path in results.iterdir()] == ["predictions.csv"]
+
+
+@pytest.mark.parametrize("failure", [KeyboardInterrupt, OSError])
+def test_an_interrupted_write_leaves_the_previous_output_and_no_temporary_file(
+    tmp_path: Path, failure: type[BaseException]
+) -> None:
+    output = tmp_path / "predictions.csv"
+    output.write_text("the previous predictions\n")
+    partials: list[Path] = []
+
+    def write_half_then_fail(handle) -> None:
+        handle.write("source_row_number,predicted_exam_score\n1,61.5\n")
+        handle.flush()
+        partials.extend(path for path in tmp_path.iterdir() if path != output)
+        raise failure("stopped half-way")
+
+    with pytest.raises(failure):
+        write_atomically(output, write_half_then_fail)
+    assert len(partials) == 1 and partials[0].parent == tmp_path  # written beside it, aside
+    assert output.read_text() == "the previous predictions\n"
+    assert list(tmp_path.iterdir()) == [output]
+
+
+def test_a_finished_write_replaces_the_output_and_keeps_its_permissions(tmp_path: Path) -> None:
+    output = tmp_path / "predictions.csv"
+    output.write_text("the previous predictions\n")
+    output.chmod(0o640)
+    write_atomically(output, lambda handle: handle.write("new\n"))
+    assert output.read_text() == "new\n"
+    assert output.stat().st_mode & 0o777 == 0o640
+    assert list(tmp_path.iterdir()) == [output]
 
 
 def test_predicting_before_any_training_is_a_clear_error(tmp_path: Path) -> None:

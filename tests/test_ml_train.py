@@ -125,14 +125,22 @@ def test_champion_is_registered_with_its_alias_and_saved_with_skops(
     from mlflow import MlflowClient
     from mlflow.models import Model
 
-    from ml.tracking import CHAMPION_ALIAS, REGISTERED_MODEL, load_champion
+    from ml.tracking import FINGERPRINT_TAG, REGISTERED_MODEL, champion_alias, load_champion
+    from spf.warehouse import warehouse_identity
 
-    store = f"sqlite:///{sample_warehouse.duckdb_path.parent / 'mlflow.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", store)
+    env = project_env(sample_warehouse.duckdb_path, sample_warehouse.duckdb_path.parent)
+    for name in ("SPF_TARGET", "SPF_DUCKDB_PATH", "MLFLOW_TRACKING_URI"):
+        monkeypatch.setenv(name, env[name])
+    store = env["MLFLOW_TRACKING_URI"]
     client = MlflowClient(tracking_uri=store, registry_uri=store)
-    version = client.get_model_version_by_alias(REGISTERED_MODEL, CHAMPION_ALIAS)
+    identity = warehouse_identity({"type": "duckdb", "path": str(sample_warehouse.duckdb_path)})
+    version = client.get_model_version_by_alias(REGISTERED_MODEL, champion_alias(identity))
     metrics = latest_metrics(sample_warehouse)
     assert version.run_id == metrics["run_id"].iloc[0]
+    # the warehouse records the same version, and the fingerprint of its files
+    recorded = sample_warehouse.query("select * from ml.champion").iloc[0]
+    assert (recorded["model_version"], recorded["run_id"]) == (version.version, version.run_id)
+    assert recorded["fingerprint_sha256"] == version.tags[FINGERPRINT_TAG]
     assert version.tags["model_name"] == metrics[metrics["is_champion"]].index[0]
     run = client.get_run(version.run_id)
     assert run.data.params["champion_rule"] == "lowest cv_mse_mean"
@@ -149,8 +157,9 @@ def test_champion_is_registered_with_its_alias_and_saved_with_skops(
     assert flavor["serialization_format"] == "skops"
     assert flavor["skops_trusted_types"] == SKOPS_TRUSTED_TYPES
 
-    champion = load_champion()
+    champion = load_champion()  # the active warehouse's (SPF_DUCKDB_PATH)
     assert (champion.run_id, champion.version) == (version.run_id, str(version.version))
+    assert champion.fingerprint == recorded["fingerprint_sha256"]
     features = sample_warehouse.query(
         "select * from marts.ml_exam_score_features order by source_row_number"
     )
