@@ -5,6 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 TARGET ?= duckdb
 RAW_CSV ?=
+# The file's path reaches the job as an environment variable, verbatim: make does not expand it
+# ($(value ...)) and no shell reads it as words, so spaces, quotes, $, backticks, * and
+# Unicode in a name are just characters of the name.
+override RAW_CSV := $(value RAW_CSV)
+export RAW_CSV
 DOCS_PORT ?= 8080
 
 export SPF_TARGET := $(TARGET)
@@ -24,7 +29,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/python -m pipeline run --target $(TARGET) $(if $(RAW_CSV),--raw-csv "$(RAW_CSV)")
+	$(BIN)/python -m pipeline run --target $(TARGET) $(if $(RAW_CSV),--raw-csv "$$RAW_CSV")
 
 test: install
 	$(BIN)/python -m pytest

@@ -21,7 +21,15 @@
             {{ return('') }}
         {%- endif -%}
         {%- set path = asked or var('spf_sample_csv') -%}
-        {{ log('Landing ' ~ path ~ ' in raw.student_performance_factors', info=true) }}
+        {#- the engines' readers take * ? [ ] as a pattern: they would read other files -#}
+        {%- if modules.re.search('[][*?]', path) -%}
+            {{ refuse_raw_file(raw_file_name(path), 'has * ? [ or ] in its path, which DuckDB and'
+                ~ ' Spark read as a pattern of file names (they would land other files)',
+                'Land it with `python -m pipeline run --raw-csv FILE` (or `python -m pipeline'
+                ~ ' land`), which reads exactly that file, or rename it.') }}
+        {%- endif -%}
+        {{ log('Landing ' ~ raw_file_name(path) ~ ' in raw.student_performance_factors',
+            info=true) }}
         {{ return(adapter.dispatch('land_raw_students', 'student_performance')(path)) }}
     {%- endif -%}
     {{ return('') }}
@@ -29,20 +37,35 @@
 
 
 {#- A raw file's refusal, with what was found and that nothing changed. -#}
-{% macro refuse_raw_file(path, why) -%}
+{% macro refuse_raw_file(name, why, fix='') -%}
     {{ exceptions.raise_compiler_error(
-        "Raw file '" ~ path ~ "' " ~ why ~ "; nothing was loaded or replaced.") }}
+        "Raw file '" ~ name ~ "' " ~ why ~ "; nothing was loaded or replaced."
+        ~ ("\n  " ~ fix if fix else '')) }}
+{%- endmacro %}
+
+
+{#- The user's name of the file being landed, for messages and the raw table. The runner lands
+    a file it names itself in its build area (a link to the user's file, or a UTF-8 copy) and
+    gives the user's path in SPF_RAW_SOURCE_FILE: an environment variable's value is never
+    rendered as a template, as a --vars value is, so a name holding {{ }} stays a name. -#}
+{% macro raw_file_name(path) -%}
+    {{ return(env_var('SPF_RAW_SOURCE_FILE', '') or path) }}
 {%- endmacro %}
 
 
 {#- What the raw table records of the file: its path (the user's file, when the runner landed a
-    UTF-8 copy of it) and SHA-256 (given by the runner, which reads the file anyway; computed
-    here for a plain dbt run). -#}
+    link or UTF-8 copy) and SHA-256 (given by the runner, which reads the file anyway; computed
+    here for a plain dbt run). The path reaches SQL as hex, decoded by the engine: a value,
+    whatever quotes or backslashes it holds. -#}
 {% macro raw_file_identity(path, checksum_sql) -%}
-    {%- set source_file = var('raw_source_file', none) or path -%}
+    {%- set source_file = raw_file_name(path) -%}
     {%- set checksum = var('raw_source_sha256', none) -%}
+    {%- if checksum and not modules.re.fullmatch('[0-9a-f]{64}', checksum) -%}
+        {{ exceptions.raise_compiler_error(
+            "var raw_source_sha256 must be 64 lower-case hex digits, not '" ~ checksum ~ "'") }}
+    {%- endif -%}
     {{ return({
-        'file': "'" ~ (source_file | replace("'", "''")) ~ "'",
+        'file': text_from_hex(source_file.encode('utf-8', 'backslashreplace').hex()),
         'sha256': ("'" ~ checksum ~ "'") if checksum else checksum_sql,
     }) }}
 {%- endmacro %}
@@ -53,7 +76,7 @@
     {%- set found = run_query('select count(*) from glob(' ~ quoted_path ~ ')') -%}
     {%- set file_count = found.columns[0].values()[0] -%}
     {%- if file_count == 0 -%}
-        {{ refuse_raw_file(path, 'was not found') }}
+        {{ refuse_raw_file(raw_file_name(path), 'was not found') }}
     {%- endif -%}
     {%- set is_parquet = (var('raw_format', none) or ('parquet' if path.endswith('.parquet')
         else 'csv')) == 'parquet' -%}
@@ -74,11 +97,11 @@
             ~ " quote='', escape='') limit 1") -%}
         {%- do run_query('set preserve_insertion_order = ' ~ preserved) -%}
         {%- if not header.rows -%}
-            {{ refuse_raw_file(path, 'is empty (no header, no rows)') }}
+            {{ refuse_raw_file(raw_file_name(path), 'is empty (no header, no rows)') }}
         {%- endif -%}
         {%- set header_line = header.columns[0].values()[0] -%}
     {%- endif -%}
-    {%- set present = check_raw_header(path, header_line) -%}
+    {%- set present = check_raw_header(raw_file_name(path), header_line) -%}
     {%- set identity = raw_file_identity(
         path, '(select sha256(content) from read_blob(' ~ quoted_path ~ '))') -%}
 
@@ -111,21 +134,16 @@
             {{ identity.file }} as source_file,
             {{ identity.sha256 }} as source_file_sha256
         {%- if is_parquet %}
-        {# one file: the reader's own row numbers (`file_row_number`, read in parallel with
-           the rows; `with ordinality` numbers them in one ordered stream, about twice the
-           landing's time at 10M rows); several (a glob): in order, with ordinality #}
+        {# the reader's own row numbers (`file_row_number`, read in parallel with the rows;
+           `with ordinality` numbers them in one ordered stream, about twice the landing's
+           time at 10M rows) #}
         from (
             select
                 {%- for name in present %}
                 cast("{{ name }}" as varchar) as {{ name | lower }},
                 {%- endfor %}
-                {%- if file_count == 1 %}
                 file_row_number + 1 as ordinality
             from read_parquet({{ quoted_path }}, file_row_number = true)
-                {%- else %}
-                ordinality
-            from read_parquet({{ quoted_path }}) with ordinality
-                {%- endif %}
         ) as parsed;
 
         create temp table spf_rejects as select 1 as line where false;
@@ -183,7 +201,7 @@
     {%- set landed = run_query(landing_sql).columns[0].values()[0] -%}
     {%- if landed == 0 -%}
         {%- do run_query('drop table ' ~ landing) -%}
-        {{ refuse_raw_file(path, 'has a header but no data rows') }}
+        {{ refuse_raw_file(raw_file_name(path), 'has a header but no data rows') }}
     {%- endif -%}
     {%- set landing_sql -%}
         drop table if exists {{ raw }};
@@ -221,11 +239,11 @@
 {% macro spark__land_raw_students(path) -%}
     {%- set header = run_query('select value from text.`' ~ path ~ '` limit 2') -%}
     {%- if not header.rows -%}
-        {{ refuse_raw_file(path, 'is empty (no header, no rows)') }}
+        {{ refuse_raw_file(raw_file_name(path), 'is empty (no header, no rows)') }}
     {%- elif header.rows | length < 2 -%}
-        {{ refuse_raw_file(path, 'has a header but no data rows') }}
+        {{ refuse_raw_file(raw_file_name(path), 'has a header but no data rows') }}
     {%- endif -%}
-    {%- set present = check_raw_header(path, header.columns[0].values()[0]) -%}
+    {%- set present = check_raw_header(raw_file_name(path), header.columns[0].values()[0]) -%}
     {%- set identity = raw_file_identity(
         path, '(select sha2(content, 256) from binaryFile.`' ~ path ~ '`)') -%}
     {%- set columns = [] -%}

@@ -19,10 +19,11 @@ from typing import Any
 from spf.dbt import DbtCommandFailed, release_connections, run_dbt
 from spf.interrupts import raise_if_requested
 from spf.kpis import KPI_LABELS
+from spf.lock import LockLost
 from spf.profile import PROJECT_ROOT, target_settings
 from spf.publish import BuildArea, build_area, environment
-from spf.rawfile import RawFile, RawFileRefused, inspect_raw_file
-from spf.warehouse import open_warehouse
+from spf.rawfile import RawFile, RawFileRefused, display_path, inspect_raw_file
+from spf.warehouse import SUFFIX_VARIABLE, open_warehouse
 
 SAMPLE_CSV = "seeds/student_performance_factors.csv"
 DATA_ONLY = ["--exclude-resource-type", "unit_test"]
@@ -66,6 +67,8 @@ class Job:
     area: BuildArea = field(init=False)
     raw: RawFile | None = field(init=False, default=None)
     variables: dict[str, object] = field(init=False, default_factory=dict)
+    # environment variables of the run's dbt commands (the user's name of the raw file)
+    dbt_environ: dict[str, str] = field(init=False, default_factory=dict)
     training: Any = field(init=False, default=None)  # ml.train.TrainingResult
     published: bool = field(init=False, default=False)
 
@@ -75,7 +78,7 @@ class Job:
 
     @property
     def raw_name(self) -> str:
-        return self.raw_csv or SAMPLE_CSV
+        return display_path(self.raw_csv) if self.raw_csv else SAMPLE_CSV
 
     # -- the run's frame -------------------------------------------------------------------
 
@@ -93,6 +96,8 @@ class Job:
                     yield self
             except KeyboardInterrupt:
                 self._discard()
+                if self.area.lock_lost and not self.published:
+                    raise self.area.lock_lost from None
                 if self.published:
                     raise
                 raise RunInterrupted(
@@ -105,16 +110,22 @@ class Job:
 
     def _discard(self) -> None:
         release_connections()
-        if not self.published:
-            self.area.reset()
+        if not self.published and not self.area.lock_lost:
+            try:
+                self.area.reset()
+            except LockLost:  # the shadow schemas may be another run's now: left to it
+                pass
 
     # -- the steps ---------------------------------------------------------------------------
 
     def land(self) -> None:
         """Put the raw table in the build area; keep the dbt vars that finish the landing.
 
-        With a file: it is landed (on DuckDB and Spark by dbt's on-run-start hook, from a UTF-8
-        copy when it is Latin-1 or UTF-16; on Postgres here, with COPY). Without one: the
+        With a file: it is landed (on DuckDB and Spark by dbt's on-run-start hook, from a file
+        the runner names in its build area: a link to the user's file, or a UTF-8 copy when it
+        is Latin-1 or UTF-16; on Postgres here, with COPY). The user's path reaches dbt as the
+        value of SPF_RAW_SOURCE_FILE, never as a --vars value (which dbt renders as a
+        template) nor as a path a reader could expand as a pattern. Without a file: the
         published raw table is kept or, when there is none yet, the shipped sample landed."""
         raw = self.raw
         if raw is None and self.area.keep_raw():
@@ -123,7 +134,7 @@ class Job:
         if raw is None:
             raw = inspect_raw_file(PROJECT_ROOT / SAMPLE_CSV)
         if raw.needs_conversion:
-            print(f"note: '{raw.path}' is {raw.encoding} text; landing a UTF-8 copy of it")
+            print(f"note: '{raw.name}' is {raw.encoding} text; landing a UTF-8 copy of it")
         if raw.encoding == "parquet" and self.settings["type"] != "duckdb":
             raise RawFileRefused(
                 raw.path,
@@ -137,19 +148,19 @@ class Job:
                 started = time.perf_counter()
                 rows = land_postgres(warehouse.connect(), raw, schema=warehouse.schema("raw"))
             seconds = time.perf_counter() - started
-            print(f"landed {rows:,} rows of {raw.path} with COPY in {seconds:.1f}s")
+            print(f"landed {rows:,} rows of {raw.name} with COPY in {seconds:.1f}s")
             return
-        path = raw.utf8_copy(self.area.scratch) if raw.needs_conversion else raw.path
         self.variables = {
-            "raw_csv": str(path),
+            "raw_csv": str(raw.landing_file(self.area.scratch)),
             "raw_format": "parquet" if raw.encoding == "parquet" else "csv",
-            "raw_source_file": str(raw.path),
             "raw_source_sha256": raw.sha256,
         }
+        self.dbt_environ = {"SPF_RAW_SOURCE_FILE": raw.name}
 
     def dbt(self, args: list[str]) -> None:
         """A dbt command against the build area, with the run's vars."""
-        run_dbt(args, self.target, self.variables)
+        with environment(self.dbt_environ):
+            run_dbt(args, self.target, self.variables)
 
     def build(self) -> None:
         """dbt build of everything but the ML outputs' models, every data test included (lands
@@ -172,7 +183,8 @@ class Job:
     def docs(self) -> None:
         with landing_skipped():
             if self.published:  # against the published schemas (Postgres: not the shadows)
-                run_dbt(["docs", "generate", "--static"], self.target)
+                with environment({SUFFIX_VARIABLE: ""}):
+                    run_dbt(["docs", "generate", "--static"], self.target)
             else:
                 self.dbt(["docs", "generate", "--static"])
 
@@ -193,6 +205,7 @@ class Job:
             release_connections()
         self.area.publish()
         self.published = True
+        self.area.clear_scratch()
         print(f"published: {self.area.guarantee}")
         if registered is not None:
             from ml import tracking
@@ -208,7 +221,11 @@ def run(raw_csv: str | None, target: str | None, skip_ml: bool, skip_docs: bool)
     docs_early = not skip_docs and not job.area.docs_after_publish
     docs_late = not skip_docs and job.area.docs_after_publish
     steps = Steps(total=4 + (0 if skip_ml else 2) + (0 if skip_docs else 1))
-    source = raw_csv or "no file given: the published raw table (or the shipped sample)"
+    source = (
+        display_path(raw_csv)
+        if raw_csv
+        else "no file given: the published raw table (or the shipped sample)"
+    )
     with job.session():
         steps.start(f"Landing {source} in the build area (engine: {job.settings['type']})")
         job.land()
@@ -246,6 +263,7 @@ def land_only(raw_csv: str | None, target: str | None) -> None:
         if job.variables:  # DuckDB and Spark: the landing macro, run on its own
             job.dbt(["run-operation", "land_raw_students"])
             release_connections()
+        area.clear_scratch()
 
 
 def prepare_target(settings: dict) -> None:

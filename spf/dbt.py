@@ -21,7 +21,7 @@ _HIDDEN_EVENTS: set[str] = set()  # dbt events the console leaves out for now (d
 # project is parsed. The parse leaves them out: dbt re-parses the whole project when any
 # --vars change, so with them a new raw file would cost a full parse (seconds) on every run;
 # without them dbt's partial parsing reuses the last run's parse. Commands still get them all.
-RUN_ONLY_VARS = frozenset({"raw_csv", "raw_format", "raw_source_file", "raw_source_sha256"})
+RUN_ONLY_VARS = frozenset({"raw_csv", "raw_format", "raw_source_sha256"})
 
 
 class DbtCommandFailed(RuntimeError):

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from spf.columns import HeaderRefused, checked_header, raw_header
-from spf.rawfile import RawFile, RawFileRefused
+from spf.rawfile import RawFile, RawFileRefused, display_path
 
 RAW_TABLE = "student_performance_factors"
 BATCH_ROWS = 50_000
@@ -37,7 +37,7 @@ def read_raw_rows(
         reader = csv.reader(handle)
         header = next(reader, [])
         try:
-            names = checked_header(str(path), ",".join(header), scoring)
+            names = checked_header(display_path(path), ",".join(header), scoring)
         except HeaderRefused as refused:
             raise RawFileRefused.because(refused) from None
         order = [names.index(name) if name in names else None for name in raw_header()]
@@ -73,7 +73,7 @@ def land_postgres(connection, raw: RawFile, schema: str = "raw") -> int:
                 f"create table {landing} (source_row_number bigint, {definitions},"
                 " loaded_at timestamp default %s, source_file text default %s,"
                 " source_file_sha256 text default %s)",
-                (loaded_at, str(path), raw.sha256),
+                (loaded_at, raw.name, raw.sha256),
             )
             batch = [] if first is None else [first]
             for row in rows:

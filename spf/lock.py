@@ -5,6 +5,13 @@ Postgres database with a session advisory lock. Both are released by the operati
 the server when the holder exits, even on SIGKILL, so a killed run leaves no stale lock. A
 second run waits, saying who holds the lock, up to SPF_LOCK_TIMEOUT seconds (default 600),
 then stops with that message and a non-zero exit; its file is never silently discarded.
+
+A Postgres lock lives as long as its session, and an administrator (or a network failure) can
+end the session while the run goes on. So the holder proves it still holds the lock: a
+watchdog asks every WATCH_SECONDS and stops the run when the answer is no (LockLost), and every
+statement of the build area's own (dropping stale shadow schemas, the publishing swap) runs in
+a transaction on the lock's own session that first checks the lock is held: if the session
+has ended, nothing of it commits.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ import fcntl
 import json
 import os
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +33,7 @@ from spf.profile import ConfigurationError
 
 DEFAULT_TIMEOUT_SECONDS = 600.0
 POLL_SECONDS = 0.5
+WATCH_SECONDS = 1.0  # how often a Postgres holder checks that it still holds its lock
 # pg_advisory_lock(classid, objid): the project's own pair of keys
 PG_LOCK_KEYS = (0x5350, 0x4652)  # "SP", "FR"
 _APPLICATION_NAME = re.compile(r"spf run pid=(?P<pid>\d+) started=(?P<started>.+)")
@@ -31,6 +41,10 @@ _APPLICATION_NAME = re.compile(r"spf run pid=(?P<pid>\d+) started=(?P<started>.+
 
 class WarehouseBusy(ConfigurationError):
     """Another run holds the warehouse for longer than we were allowed to wait."""
+
+
+class LockLost(ConfigurationError):
+    """The run's lock session ended while it ran: another run may hold the warehouse now."""
 
 
 def lock_timeout() -> float:
@@ -106,15 +120,85 @@ def file_lock(path: Path) -> Iterator[None]:
         handle.close()
 
 
+class HeldLock:
+    """The Postgres advisory lock a run holds, on its own session (`connection`)."""
+
+    def __init__(self, connection: Any, where: str) -> None:
+        self.connection, self.where = connection, where
+        self.lost: LockLost | None = None  # set when the watchdog found the lock gone
+        self._mutex = threading.Lock()  # one user of the session at a time
+        self._stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    def _verify(self, cursor: Any) -> None:
+        cursor.execute(
+            "select count(*) from pg_locks where pid = pg_backend_pid()"
+            " and locktype = 'advisory' and granted and classid = %s and objid = %s",
+            PG_LOCK_KEYS,
+        )
+        if not cursor.fetchone()[0]:
+            raise self._lose("its session no longer holds the lock")
+
+    def _lose(self, why: object) -> LockLost:
+        reason = str(why).strip().splitlines()[0] if str(why).strip() else type(why).__name__
+        self.lost = self.lost or LockLost(
+            f"this run lost the warehouse lock ({self.where}: {reason}), so another run may"
+            " be building there now; it stopped and published nothing. The published"
+            " warehouse, its predictions and the champion are as they were before this run."
+        )
+        return self.lost
+
+    @contextmanager
+    def transaction(self) -> Iterator[Any]:
+        """A transaction on the lock's session that first proves the lock is still held; it
+        commits only if the session (and with it the lock) lasts to the end."""
+        import psycopg2
+
+        with self._mutex:
+            if self.lost:
+                raise self.lost
+            try:
+                with self.connection:  # commits at the end, rolls back on an error
+                    with self.connection.cursor() as cursor:
+                        self._verify(cursor)
+                        yield cursor
+            except (psycopg2.OperationalError, psycopg2.InterfaceError) as error:
+                raise self._lose(error) from None
+
+    def watch(self) -> None:
+        """Check the lock every WATCH_SECONDS; when it is gone, interrupt the main thread (the
+        run stops as on Ctrl-C, and reports LockLost)."""
+
+        def check() -> None:
+            while not self._stop.wait(WATCH_SECONDS):
+                try:
+                    with self.transaction():
+                        pass
+                except LockLost:
+                    if not self._stop.is_set():  # a real signal: it wakes a blocked wait too
+                        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+                    return
+
+        self._watchdog = threading.Thread(target=check, name="spf-lock-watchdog", daemon=True)
+        self._watchdog.start()
+
+    def stop_watching(self) -> None:
+        self._stop.set()
+        if self._watchdog is not None and self._watchdog is not threading.current_thread():
+            self._watchdog.join()
+
+
 @contextmanager
-def postgres_lock(connect: Callable[[str], Any], where: str) -> Iterator[None]:
-    """Hold the database's advisory lock on a connection of its own while the block runs.
+def postgres_lock(connect: Callable[[str], Any], where: str) -> Iterator[HeldLock]:
+    """Hold the database's advisory lock on a connection of its own while the block runs;
+    yields the HeldLock, watched (see HeldLock.watch).
 
     `connect(application_name)` opens that connection; its application name tells a waiting
     run who holds the lock (pg_stat_activity)."""
     me = _this_run()
     connection = connect(f"spf run pid={me['pid']} started={me['started_at']}")
     connection.autocommit = True
+    held = HeldLock(connection, where)
     try:
         cursor = connection.cursor()
 
@@ -137,6 +221,11 @@ def postgres_lock(connect: Callable[[str], Any], where: str) -> Iterator[None]:
             return {"pid": found["pid"], "started_at": found["started"]} if found else None
 
         _wait(try_lock, holder, where)
-        yield
+        connection.autocommit = False  # from here on: HeldLock.transaction only
+        held.watch()
+        try:
+            yield held
+        finally:
+            held.stop_watching()
     finally:
         connection.close()  # ends the session, which releases the lock

@@ -8,9 +8,13 @@ new complete one, never a mix; a failed, refused or interrupted run leaves them 
   new connections open the new one. Readers never block the build, and the build never blocks
   readers.
 - Postgres: the build area is a set of shadow schemas (`raw__build`, `staging__build`,
-  `intermediate__build`, `marts__build`, `ml__build`), with `bi_reader`'s grants made there.
-  Publishing renames all five in one transaction (`marts` -> `marts__old`,
+  `intermediate__build`, `marts__build`, `ml__build`), with the reader role's grants made
+  there. Publishing renames all five in one transaction (`marts` -> `marts__old`,
   `marts__build` -> `marts`, ...), then drops the old ones. A query sees old or new tables.
+  Those statements run on the lock's own session, in transactions that first prove the lock is
+  still held (spf.lock.HeldLock): a run whose lock was lost drops and publishes nothing. The
+  run's build connections carry the application name `spf build pid=N`; the next holder of
+  the lock ends any such session left by a run that lost it, so a run builds alone.
 - Spark: built in place (no atomic swap across databases in Spark's session catalog); readers
   may see a mix while a Spark build runs. See the README.
 
@@ -27,14 +31,21 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from spf.lock import file_lock, postgres_lock
-from spf.profile import PROJECT_ROOT
-from spf.warehouse import SUFFIX_VARIABLE, open_warehouse
+from spf.lock import HeldLock, LockLost, file_lock, postgres_lock
+from spf.profile import PROJECT_ROOT, ConfigurationError
+from spf.warehouse import SUFFIX_VARIABLE
 
 LAYERS = ("raw", "staging", "intermediate", "marts", "ml")
 RAW_TABLE = "student_performance_factors"
 BUILD_SUFFIX = "__build"
 OLD_SUFFIX = "__old"
+# the application name of a run's build connections on Postgres (dbt's and the ML step's)
+APPLICATION_VARIABLE = "SPF_PG_APPLICATION_NAME"
+BUILD_APPLICATION = "spf build pid="
+
+
+class PublishFailed(ConfigurationError):
+    """The tested build could not be published; the published warehouse is unchanged."""
 
 
 @contextmanager
@@ -81,11 +92,20 @@ class BuildArea:
 
     def reset(self) -> None:
         """Remove whatever a previous (failed, killed) run left in the build area."""
+        self.clear_scratch()
+
+    def clear_scratch(self) -> None:
+        """Remove the run's private files (the landed link or copy) once it has published."""
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def keep_raw(self) -> bool:
         """Copy the published raw table into the build area; False when there is none."""
         return False
+
+    @property
+    def lock_lost(self) -> Exception | None:
+        """Why this run no longer holds its lock (Postgres only), else None."""
+        return None
 
     def publish(self) -> None:
         raise NotImplementedError
@@ -100,7 +120,8 @@ class DuckDBBuildArea(BuildArea):
     def __init__(self, settings: dict[str, Any]) -> None:
         super().__init__(settings)
         path = Path(settings["path"])
-        self.published = path if path.is_absolute() else PROJECT_ROOT / path
+        # a symlinked warehouse path publishes to the link's target (the link stays a link)
+        self.published = (path if path.is_absolute() else PROJECT_ROOT / path).resolve()
         self.build = self.published.parent / ".build" / self.published.name
 
     @property
@@ -146,12 +167,19 @@ class DuckDBBuildArea(BuildArea):
     def publish(self) -> None:
         import duckdb
 
-        with duckdb.connect(str(self.build)) as connection:
-            connection.execute("checkpoint")
-        # a write-ahead log left beside the published file by a killed plain `dbt build`
-        # belongs to the old file; replayed onto the new one it would corrupt it
-        self.published.with_name(self.published.name + ".wal").unlink(missing_ok=True)
-        os.replace(self.build, self.published)
+        try:
+            with duckdb.connect(str(self.build)) as connection:
+                connection.execute("checkpoint")
+            # a write-ahead log left beside the published file by a killed plain `dbt build`
+            # belongs to the old file; replayed onto the new one it would corrupt it
+            self.published.with_name(self.published.name + ".wal").unlink(missing_ok=True)
+            os.replace(self.build, self.published)
+        except (OSError, duckdb.Error) as error:  # e.g. the disk filled up at the checkpoint
+            reason = str(error).strip().splitlines()[0]
+            raise PublishFailed(
+                f"could not publish the warehouse to {self.published}: {reason}. The published"
+                " warehouse is unchanged; free some disk space (or fix the cause) and run again."
+            ) from None
 
 
 class PostgresBuildArea(BuildArea):
@@ -161,7 +189,12 @@ class PostgresBuildArea(BuildArea):
     )
     docs_after_publish = True  # the docs site names the published schemas, not the shadows
 
-    def lock(self) -> AbstractContextManager[None]:
+    def __init__(self, settings: dict[str, Any]) -> None:
+        super().__init__(settings)
+        self.held: HeldLock | None = None
+
+    @contextmanager
+    def lock(self) -> Iterator[None]:
         import psycopg2
 
         s = self.settings
@@ -173,26 +206,51 @@ class PostgresBuildArea(BuildArea):
                 application_name=application_name,
             )  # fmt: skip
 
-        return postgres_lock(connect, f"database {s['dbname']} on {s['host']}:{s['port']}")
+        where = f"database {s['dbname']} on {s['host']}:{s['port']}"
+        with postgres_lock(connect, where) as held:
+            self.held = held
+            try:
+                self._end_stale_builds()
+                yield
+            finally:
+                self.held = None
+
+    @property
+    def lock_lost(self) -> LockLost | None:
+        return self.held.lost if self.held else None
 
     def environ(self) -> dict[str, str]:
-        return {SUFFIX_VARIABLE: BUILD_SUFFIX}
+        return {
+            SUFFIX_VARIABLE: BUILD_SUFFIX,
+            APPLICATION_VARIABLE: f"{BUILD_APPLICATION}{os.getpid()}",
+        }
 
     def published_environ(self) -> dict[str, str]:
         return {SUFFIX_VARIABLE: ""}
 
-    def _run(self, statements: list[str], transaction: bool = False) -> list[Any]:
-        with environment({SUFFIX_VARIABLE: ""}), open_warehouse(self.settings["target_name"]) as w:
-            connection = w.connect()
-            connection.autocommit = not transaction
-            results = []
-            with connection.cursor() as cursor:
-                for statement in statements:
-                    cursor.execute(statement)
-                    results.append(cursor.fetchall() if cursor.description else None)
-            if transaction:
-                connection.commit()
-            return results
+    def _end_stale_builds(self) -> None:
+        """End the build sessions of a run that lost the lock (it may still be writing to the
+        shadow schemas): this run, which holds the lock now, builds alone."""
+        self._run(
+            [
+                "select pg_terminate_backend(pid) from pg_stat_activity"
+                " where datname = current_database() and pid != pg_backend_pid()"
+                f" and application_name like '{BUILD_APPLICATION}%'"
+                f" and application_name != '{BUILD_APPLICATION}{os.getpid()}'"
+            ]
+        )
+
+    def _run(self, statements: list[str]) -> list[Any]:
+        """Run statements in one transaction on the lock's session, which first proves that
+        this run still holds the lock (spf.lock.HeldLock.transaction)."""
+        if self.held is None:
+            raise RuntimeError("the build area's statements run only while its lock is held")
+        results = []
+        with self.held.transaction() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+                results.append(cursor.fetchall() if cursor.description else None)
+        return results
 
     def _existing(self, names: list[str]) -> set[str]:
         listed = ", ".join(f"'{name}'" for name in names)
@@ -231,7 +289,7 @@ class PostgresBuildArea(BuildArea):
             if layer in published:
                 swap.append(f"alter schema {layer} rename to {layer}{OLD_SUFFIX}")
             swap.append(f"alter schema {layer}{BUILD_SUFFIX} rename to {layer}")
-        self._run(swap, transaction=True)
+        self._run(swap)
         # outside the swap: a reader's long query on an old table delays this, not the publish
         self._run([f"drop schema if exists {layer}{OLD_SUFFIX} cascade" for layer in LAYERS])
 

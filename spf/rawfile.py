@@ -14,6 +14,8 @@ from __future__ import annotations
 import codecs
 import csv
 import hashlib
+import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +28,11 @@ PARQUET_MAGIC = b"PAR1"
 UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 UTF8_BOM = codecs.BOM_UTF8
 DELIMITERS = {";": "semicolons (;)", "\t": "tabs"}
+# The file an engine's reader is given is named by the runner (LANDING_STEM in the build area),
+# never by the user: readers expand patterns (DuckDB's and Spark's: * ? [ ]), and the dbt vars
+# that carry the path are rendered as templates. A path the runner hands on holds only these.
+LANDING_STEM = "raw_export"
+PLAIN_PATH = re.compile(r"[A-Za-z0-9_ ./+,=@%~-]+")
 
 
 class RawFileRefused(ConfigurationError):
@@ -56,10 +63,35 @@ class RawFile:
     def needs_conversion(self) -> bool:
         return self.encoding not in ("utf-8", "parquet")
 
+    @property
+    def name(self) -> str:
+        """The user's path as text, recorded with the load (bytes that are not UTF-8 escaped)."""
+        return display_path(self.path)
+
+    def landing_file(self, directory: Path) -> Path:
+        """The file the engine's reader lands: a link to the user's file, or its UTF-8 copy,
+        named by the runner in `directory` (the build area), so that the user's name is never
+        read as a pattern, a template or SQL; the user's name is recorded as a value."""
+        if not PLAIN_PATH.fullmatch(str(directory)):
+            raise ConfigurationError(
+                f"The build area '{display_path(directory)}' holds characters that DuckDB or"
+                " Spark would read as a file pattern or dbt as a template; put the warehouse"
+                " (SPF_DUCKDB_PATH, SPF_SPARK_DIR) under a folder whose path has only letters,"
+                " digits, spaces and . _ - + , = @ % ~"
+            )
+        if self.needs_conversion:
+            return self.utf8_copy(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        suffix = ".parquet" if self.encoding == "parquet" else ".csv"
+        link = directory / f"{LANDING_STEM}{suffix}"
+        link.unlink(missing_ok=True)
+        link.symlink_to(os.path.abspath(self.path))
+        return link
+
     def utf8_copy(self, directory: Path) -> Path:
         """The file converted to UTF-8 in `directory` (the build area), for the engine to read."""
         directory.mkdir(parents=True, exist_ok=True)
-        copy = directory / f"{self.path.stem}.utf8.csv"
+        copy = directory / f"{LANDING_STEM}.utf8.csv"
         with (
             self.path.open(encoding=self.encoding, newline="") as source,
             copy.open("w", encoding="utf-8", newline="") as target,
@@ -67,6 +99,12 @@ class RawFile:
             while chunk := source.read(CHUNK_BYTES):  # the utf-16 codec drops its BOM itself
                 target.write(chunk)
         return copy
+
+
+def display_path(path: Path | str) -> str:
+    """A path as text that any database and terminal takes: a file name's bytes that are not
+    UTF-8 (possible on Linux) are shown as \\x escapes instead of failing the load."""
+    return os.fsencode(path).decode("utf-8", errors="backslashreplace")
 
 
 def inspect_raw_file(path: Path, scoring: bool = False) -> RawFile:

@@ -94,6 +94,7 @@ class Warehouse:
             self._connection = psycopg2.connect(
                 host=s["host"], port=s["port"], user=s["user"],
                 password=s.get("password") or None, dbname=s["dbname"],
+                application_name=s.get("application_name") or "spf",
             )  # fmt: skip
             self._connection.autocommit = True
         elif self.type == "spark":

@@ -130,6 +130,33 @@ def _directory(directory: Path) -> Path:
     return path
 
 
+# a name that, rendered as a template, would land `49.csv` and write a file as the runner's user
+TEMPLATE_NAME = "{{ 7*7 }}{{ run_query(\"copy (select 1) to 'pwned.csv'\") }}.csv"
+
+
+def _named(name: str, *beside: str) -> Callable[[Path], Path]:
+    """The base rows in a file called `name`, with other files beside it (the first five base
+    students each) that a name read as a template or a pattern would land instead, or too."""
+
+    def write(directory: Path) -> Path:
+        for other in beside:
+            (directory / other).write_text(csv_text([HEADER, *base_rows()[:5]]))
+        path = directory / name
+        path.write_text(csv_text([HEADER, *base_rows()]))
+        return path
+
+    return write
+
+
+def _fifo(directory: Path) -> Path:
+    import os
+
+    path = directory / "export_pipe.csv"
+    if not path.exists():
+        os.mkfifo(path)
+    return path
+
+
 def _parquet(directory: Path) -> Path:
     import duckdb
 
@@ -241,6 +268,21 @@ CASES: tuple[Case, ...] = (
          _text_file("lowercase_header.csv", _with_header([n.lower() for n in HEADER])),
          accepted=BASE,
          why="column names are matched without regard to case or padding, like categories"),
+    # -- odd names: a name is data, never a template, SQL, a shell word or a pattern -------
+    Case("template_name", f"named `{TEMPLATE_NAME}`, beside a `49.csv`",
+         _named(TEMPLATE_NAME, "49.csv"), accepted=BASE,
+         why="the runner lands a file it names itself and records the user's name as a value"),
+    Case("sql_and_shell_name", "named with quotes, `;`, `$HOME`, a backtick and a backslash",
+         _named("o'brien \"x\"; $HOME `id` \\ {% do %}.csv"), accepted=BASE),
+    Case("wildcard_name", "named `export[2].csv`, beside an `export2.csv`",
+         _named("export[2].csv", "export2.csv"), accepted=BASE,
+         why="DuckDB's and Spark's readers expand [ ] * ? as patterns: they never see the name"),
+    Case("star_name", "named `star*.csv`, beside a `star-2.csv`",
+         _named("star*.csv", "star-2.csv"), accepted=BASE),
+    Case("unicode_name", "named `élèves 😀 𝔡𝔞𝔱𝔞 漢字.csv` (beyond the Basic Multilingual Plane)",
+         _named("élèves 😀 𝔡𝔞𝔱𝔞 漢字.csv"), accepted=BASE),
+    Case("fifo", "a named pipe (FIFO) in place of the file", _fifo,
+         refused="is a named pipe (FIFO), not a regular file"),
     # -- rows that load, each with its own outcome (these share one file in the tests) ----
     Case("short_row", "a row with 19 fields (Exam_Score left off)",
          lines=(line(student(5)[:19]),), accepted=BASE, rejected=((1, "exam_score is missing"),)),

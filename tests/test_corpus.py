@@ -234,8 +234,18 @@ def test_the_corpus_covers_every_kind_of_file() -> None:
         renamed_header missing_column extra_column semicolons tabs utf16_without_bom latin1
         windows_1252 utf16_bom utf8_bom_crlf lowercase_header short_row long_row quoted_commas
         non_numeric out_of_range unknown_category odd_case_and_whitespace blank_lines
-        exact_duplicates long_field truncated_last_line unicode_spaces"""
+        exact_duplicates long_field truncated_last_line template_name sql_and_shell_name
+        wildcard_name star_name unicode_name fifo unicode_spaces"""
     assert set(expected.split()) == names
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_file_name_never_runs_as_code(corpus_runs, engine: str) -> None:
+    """`template_name` would land 49.csv and write pwned.csv if its name were rendered."""
+    outcome = outcomes_on(corpus_runs, engine)["template_name"]
+    assert outcome.counts["source_file"] == str(outcome.path)
+    assert not (PROJECT_ROOT / "pwned.csv").exists()
+    assert sorted(path.name for path in outcome.path.parent.glob("pwned*")) == []
 
 
 def test_readme_shows_the_corpus_and_its_outcomes() -> None:
