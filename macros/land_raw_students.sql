@@ -94,7 +94,8 @@
         {%- set header = run_query(
             'set preserve_insertion_order = true; select line from read_csv(' ~ quoted_path
             ~ ", header=false, auto_detect=false, columns={'line': 'VARCHAR'}, delim='\\x1f',"
-            ~ " quote='', escape='') limit 1") -%}
+            ~ " quote='', escape='', ignore_errors=true, max_line_size="
+            ~ var('spf_max_line_bytes') ~ ") limit 1") -%}
         {%- do run_query('set preserve_insertion_order = ' ~ preserved) -%}
         {%- if not header.rows -%}
             {{ refuse_raw_file(raw_file_name(path), 'is empty (no header, no rows)') }}
@@ -153,6 +154,7 @@
             {{ quoted_path }},
             header = true, auto_detect = false, columns = { {{ columns | join(', ') }} },
             delim = ',', quote = '"', escape = '"', null_padding = true,
+            max_line_size = {{ var('spf_max_line_bytes') }},
             ignore_errors = true, store_rejects = true,
             rejects_table = 'spf_rejects', rejects_scan = 'spf_reject_scans'
         ) with ordinality;

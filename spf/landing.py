@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from spf.columns import HeaderRefused, checked_header, raw_header
+from spf.definitions import var
 from spf.rawfile import RawFile, RawFileRefused, display_path
 
 RAW_TABLE = "student_performance_factors"
@@ -41,11 +42,17 @@ def read_raw_rows(
         except HeaderRefused as refused:
             raise RawFileRefused.because(refused) from None
         order = [names.index(name) if name in names else None for name in raw_header()]
+        max_line_bytes = int(var("spf_max_line_bytes"))
         number = 0
         for fields in reader:
             if not fields:
                 continue
             number += 1
+            # as DuckDB's reader: a line longer than the limit is kept unread (its length
+            # here: the fields' UTF-8 bytes and the commas between them)
+            if sum(len(value.encode()) + 1 for value in fields) - 1 > max_line_bytes:
+                yield number, [None] * len(order), ",".join(fields), "line size over maximum"
+                continue
             if len(fields) > len(names):
                 yield number, [None] * len(order), ",".join(fields), "too many columns"
                 continue

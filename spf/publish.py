@@ -13,7 +13,7 @@ new complete one, never a mix; a failed, refused or interrupted run leaves them 
   `marts__build` -> `marts`, ...), then drops the old ones. A query sees old or new tables.
   Those statements run on the lock's own session, in transactions that first prove the lock is
   still held (spf.lock.HeldLock): a run whose lock was lost drops and publishes nothing. The
-  run's build connections carry the application name `spf build pid=N`; the next holder of
+  run's build connections carry the application name `spf build`; the next holder of
   the lock ends any such session left by a run that lost it, so a run builds alone.
 - Spark: built in place (no atomic swap across databases in Spark's session catalog); readers
   may see a mix while a Spark build runs. See the README.
@@ -39,9 +39,10 @@ LAYERS = ("raw", "staging", "intermediate", "marts", "ml")
 RAW_TABLE = "student_performance_factors"
 BUILD_SUFFIX = "__build"
 OLD_SUFFIX = "__old"
-# the application name of a run's build connections on Postgres (dbt's and the ML step's)
+# the application name of a run's build connections on Postgres (dbt's and the ML step's); one
+# name for every run: dbt re-parses the whole project when its connection settings change
 APPLICATION_VARIABLE = "SPF_PG_APPLICATION_NAME"
-BUILD_APPLICATION = "spf build pid="
+BUILD_APPLICATION = "spf build"
 
 
 class PublishFailed(ConfigurationError):
@@ -222,7 +223,7 @@ class PostgresBuildArea(BuildArea):
     def environ(self) -> dict[str, str]:
         return {
             SUFFIX_VARIABLE: BUILD_SUFFIX,
-            APPLICATION_VARIABLE: f"{BUILD_APPLICATION}{os.getpid()}",
+            APPLICATION_VARIABLE: BUILD_APPLICATION,
         }
 
     def published_environ(self) -> dict[str, str]:
@@ -230,13 +231,13 @@ class PostgresBuildArea(BuildArea):
 
     def _end_stale_builds(self) -> None:
         """End the build sessions of a run that lost the lock (it may still be writing to the
-        shadow schemas): this run, which holds the lock now, builds alone."""
+        shadow schemas): this run, which holds the lock now and has opened none yet, builds
+        alone."""
         self._run(
             [
                 "select pg_terminate_backend(pid) from pg_stat_activity"
                 " where datname = current_database() and pid != pg_backend_pid()"
-                f" and application_name like '{BUILD_APPLICATION}%'"
-                f" and application_name != '{BUILD_APPLICATION}{os.getpid()}'"
+                f" and application_name = '{BUILD_APPLICATION}'"
             ]
         )
 

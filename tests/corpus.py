@@ -22,6 +22,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_CSV = PROJECT_ROOT / "seeds" / "student_performance_factors.csv"
 BASE_ROWS = 30
 LONG_FIELD_CHARS = 1 << 20  # a 1 MB field
+OVER_LONG_CHARS = 2_100_000  # a line longer than vars.spf_max_line_bytes
 
 
 def _sample(rows: int = BASE_ROWS) -> list[list[str]]:
@@ -290,6 +291,11 @@ CASES: tuple[Case, ...] = (
          lines=(line([*student(6), "extra"]),), accepted=BASE,
          rejected=((1, f"row could not be read (too many columns); {missing()}"),),
          why="the row is kept, not skipped; its values are not read, hence each is missing"),
+    Case("over_long_line", "a line of 2.1 MB (a 2,100,000-character Family_Income)",
+         lines=(line(student(16, Family_Income="x" * OVER_LONG_CHARS)),), accepted=BASE,
+         rejected=((1, f"row could not be read (line size over maximum); {missing()}"),),
+         why="longer than vars.spf_max_line_bytes (2,000,000 bytes, DuckDB's reader's limit),"
+             " on every engine: kept and rejected, not read"),
     Case("quoted_commas", "quoted values, one holding a comma",
          lines=('"22","66","Medium","High","No","5","72","Medium","Yes","2","Medium","Medium",'
                 '"Public","Negative","4","No","High School","Moderate","Male","64"',

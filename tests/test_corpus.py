@@ -235,7 +235,8 @@ def test_the_corpus_covers_every_kind_of_file() -> None:
         windows_1252 utf16_bom utf8_bom_crlf lowercase_header short_row long_row quoted_commas
         non_numeric out_of_range unknown_category odd_case_and_whitespace blank_lines
         exact_duplicates long_field truncated_last_line template_name sql_and_shell_name
-        wildcard_name star_name unicode_name fifo unicode_spaces"""
+        wildcard_name star_name unicode_name fifo
+        over_long_line unicode_spaces"""
     assert set(expected.split()) == names
 
 
