@@ -139,7 +139,7 @@ def test_champion_is_registered_with_its_alias_and_saved_with_skops(
     assert version.run_id == metrics["run_id"].iloc[0]
     # the warehouse records the same version, and the fingerprint of its files
     recorded = sample_warehouse.query("select * from ml.champion").iloc[0]
-    assert (recorded["model_version"], recorded["run_id"]) == (version.version, version.run_id)
+    assert (recorded["model_version"], recorded["run_id"]) == (str(version.version), version.run_id)
     assert recorded["fingerprint_sha256"] == version.tags[FINGERPRINT_TAG]
     assert version.tags["model_name"] == metrics[metrics["is_champion"]].index[0]
     run = client.get_run(version.run_id)
