@@ -6,20 +6,21 @@ make app        (streamlit run app/Home.py; reads the marts of the active dbt ta
 import streamlit as st
 
 from insights import sentences
-from insights.dashboard import kpi_tiles, load_snapshot, page_header
+from insights.dashboard import kpi_tiles, load_snapshot, page_header, plain
 from spf.definitions import var
 
 page_header("Student performance")
 snapshot = load_snapshot()
-st.caption(f"Target `{snapshot.target_name}` · {snapshot.location}")
+st.caption(f"Target {plain(snapshot.target_name)} · {plain(snapshot.location)}")
 
 kpi_tiles(snapshot)
-st.write(sentences.kpi_sentence(snapshot.kpis))
+st.text(sentences.kpi_sentence(snapshot.kpis))
 
 st.header("The original analysis's claims, checked")
 for _, claim in snapshot.claims.iterrows():
     show = st.success if claim["is_supported"] else st.warning
-    show(f"**{claim['claim']}**: {claim['verdict']}. {sentences.claim_evidence(claim)}")
+    evidence = sentences.claim_evidence(claim)
+    show(f"**{plain(claim['claim'])}**: {plain(claim['verdict'])}. {plain(evidence)}")
 st.caption(
     "Supported = the difference goes the claimed way and its p-value, adjusted by Holm's method "
     f"for the {len(snapshot.claims)} claims, is below {var('findings_alpha')}. Details: Findings."
@@ -28,5 +29,5 @@ st.caption(
 counts = snapshot.reconciliation
 st.caption(
     f"{counts['rows_received']:,} rows received, {counts['rows_accepted']:,} accepted, "
-    f"{counts['rows_rejected']:,} rejected (see Data quality) · landed {counts['loaded_at']}"
+    f"{counts['rows_rejected']:,} rejected (see Data quality) · landed {plain(counts['loaded_at'])}"
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -14,6 +16,16 @@ from spf.profile import ConfigurationError
 from spf.warehouse import Warehouse
 
 SAME_AS_OVERALL, DIFFERENT = "within chance of the overall mean", "differs from the overall mean"
+# every ASCII punctuation character: CommonMark shows any of them backslash-escaped as itself
+_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+
+
+def plain(value: object) -> str:
+    """`value` (a file's path, a rejection reason, a category, a model's name, an error) as the
+    literal text it is inside an element that reads Markdown (st.caption, st.error, a metric):
+    no link, image, HTML, emphasis, colour directive, LaTeX or emoji code in data is rendered.
+    A whole element of plain text is written with st.text instead."""
+    return _ASCII_PUNCTUATION.sub(r"\\\1", str(value))
 
 
 def _freshness(warehouse: Warehouse) -> float:
@@ -34,7 +46,7 @@ def load_snapshot() -> Snapshot:
         warehouse = Warehouse()
         return _cached_snapshot(warehouse.location, _freshness(warehouse))
     except (ConfigurationError, MissingMartsError, WarehouseUnreadableError) as error:
-        st.error(f"The warehouse cannot be read yet. {error}")
+        st.error(f"The warehouse cannot be read yet. {plain(error)}")
         st.stop()
         raise  # unreachable: st.stop() ends the script run
 

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from insights.dashboard import plain
 from insights.findings import FINDINGS
 from insights.prediction import form_fields
 from insights.report import format_kpi
 from spf.kpis import KPI_LABELS
-from tests.conftest import PROJECT_ROOT, SAMPLE_CSV, Build, project_env
+from tests.conftest import PROJECT_ROOT, SAMPLE_CSV, Build, project_env, sample_rows, write_rows
 
 APP = PROJECT_ROOT / "app"
 PAGES = ["Home.py", *sorted(path.name for path in (APP / "pages").glob("*.py"))]
@@ -26,6 +28,19 @@ def app_env(sample_warehouse: Build, monkeypatch: pytest.MonkeyPatch) -> Build:
     for name in ("SPF_TARGET", "SPF_DUCKDB_PATH", "MLFLOW_TRACKING_URI"):
         monkeypatch.setenv(name, env[name])
     return sample_warehouse
+
+
+def seen(markdown: str) -> str:
+    """What a reader sees of Markdown whose punctuation is backslash-escaped (CommonMark)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
+def markdown_sources(app: AppTest) -> list[str]:
+    """The source of every element on the page that Streamlit renders as Markdown."""
+    elements = [*app.markdown, *app.caption, *app.title, *app.header, *app.subheader]
+    alerts = [*app.success, *app.info, *app.warning, *app.error]
+    metrics = [text for metric in app.metric for text in (metric.label, metric.value)]
+    return [element.value for element in [*elements, *alerts]] + metrics
 
 
 def page(name: str) -> AppTest:
@@ -56,7 +71,7 @@ def test_home_shows_the_kpis_of_the_mart(app_env: Build) -> None:
     claims = app_env.query("select claim, verdict from marts.rpt_original_claims")
     text = " ".join(element.value for element in [*app.success, *app.warning])
     for claim in claims.itertuples():
-        assert claim.claim in text and claim.verdict in text
+        assert claim.claim in seen(text) and claim.verdict in seen(text)
 
 
 def test_findings_page_charts_every_finding_and_the_ranking(app_env: Build) -> None:
@@ -84,7 +99,7 @@ def test_model_quality_page_shows_the_champion(app_env: Build) -> None:
         "select * from ml.model_metrics where is_champion order by trained_at desc limit 1"
     ).iloc[0]
     shown = {metric.label: metric.value for metric in app.metric}
-    assert shown["champion"] == champion["model_name"]
+    assert seen(shown["champion"]) == champion["model_name"]
     assert shown["hold-out R²"] == f"{champion['r2']:.3f}"
 
 
@@ -166,4 +181,46 @@ def test_pages_explain_a_missing_warehouse(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("SPF_DUCKDB_PATH", str(tmp_path / "none.duckdb"))
     app = page("Home.py").run()
     assert not app.exception
-    assert "run `make run`" in app.error[0].value
+    assert "run `make run`" in seen(app.error[0].value)
+
+
+def test_plain_escapes_every_markdown_and_html_character() -> None:
+    crafted = "a*b_[c](d)<e> `f` :smile: $x$ #1. \\ & ~g~ |h| !i"
+    assert plain(crafted) == (
+        r"a\*b\_\[c\]\(d\)\<e\> \`f\` \:smile\: \$x\$ \#1\. \\ \& \~g\~ \|h\| \!i"
+    )
+    assert seen(plain(crafted)) == crafted
+    assert plain("Élevé 男 42") == "Élevé 男 42"  # letters, digits and spaces as they are
+
+
+# a raw file's path that Markdown would render as an image fetched from this host, then HTML
+CRAFTED_FOLDERS = ("x![a](http:", "127.0.0.1:9")
+CRAFTED_NAME = "p.png)<img src=x>.csv"
+
+
+@pytest.fixture(scope="module")
+def crafted_warehouse(build_warehouse, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """A warehouse built from a file whose path is Markdown and HTML."""
+    folder = tmp_path_factory.mktemp("crafted_raw").joinpath(*CRAFTED_FOLDERS)
+    folder.mkdir(parents=True)
+    raw = write_rows(folder / CRAFTED_NAME, sample_rows()[:201])
+    build = build_warehouse(raw, "--skip-ml", name="crafted_name")
+    assert build.result.returncode == 0, build.output
+    return build
+
+
+def test_a_crafted_file_name_is_shown_as_the_text_it_is(
+    crafted_warehouse: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env = project_env(crafted_warehouse.duckdb_path, crafted_warehouse.duckdb_path.parent)
+    for name in ("SPF_TARGET", "SPF_DUCKDB_PATH", "MLFLOW_TRACKING_URI"):
+        monkeypatch.setenv(name, env[name])
+    source_file = crafted_warehouse.query(
+        "select source_file from marts.rpt_load_reconciliation"
+    ).iloc[0, 0]
+    assert source_file.endswith("/x![a](http:/127.0.0.1:9/p.png)<img src=x>.csv")
+    app = run("2_Data_quality.py")
+    assert any(f"Raw file {source_file}, landed" in seen(c.value) for c in app.caption)
+    for source in markdown_sources(app):  # the name's link and tag reach Markdown escaped only
+        assert source_file not in source and "](" not in source, source
+        assert not re.search(r"(?<!\\)<img", source), source

@@ -10,7 +10,7 @@ page_header("Findings")
 snapshot = load_snapshot()
 
 st.header("Which factors matter")
-st.write(sentences.ranking_sentence(snapshot.ranking))
+st.text(sentences.ranking_sentence(snapshot.ranking))
 st.altair_chart(ranking_chart(snapshot.ranking), width="stretch")
 st.dataframe(
     snapshot.ranking[
@@ -33,7 +33,7 @@ for finding in FINDINGS:
     groups = snapshot.findings[finding.key]
     st.header(finding.title)
     st.caption(finding.question)
-    st.write(sentences.finding_sentence(finding, groups))
+    st.text(sentences.finding_sentence(finding, groups))
     st.altair_chart(finding_chart(finding, groups), width="stretch")
 
 st.caption(

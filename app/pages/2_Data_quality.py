@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from insights.dashboard import load_snapshot, page_header
+from insights.dashboard import load_snapshot, page_header, plain
 
 page_header("Data quality")
 snapshot = load_snapshot()
@@ -16,7 +16,7 @@ if counts["is_reconciled"]:
     st.success("Reconciled: rows received = rows accepted + rows rejected.")
 else:
     st.error("NOT reconciled: rows received differ from rows accepted + rows rejected.")
-st.caption(f"Raw file {counts['source_file']}, landed {counts['loaded_at']}")
+st.caption(f"Raw file {plain(counts['source_file'])}, landed {plain(counts['loaded_at'])}")
 
 st.header("Rejection reasons")
 if snapshot.rejection_reasons.empty:

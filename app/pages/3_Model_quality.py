@@ -4,7 +4,7 @@ import altair as alt
 import streamlit as st
 
 from insights import sentences
-from insights.dashboard import forest_chart, load_snapshot, page_header
+from insights.dashboard import forest_chart, load_snapshot, page_header, plain
 
 page_header("Model quality")
 snapshot = load_snapshot()
@@ -17,10 +17,10 @@ if latest.empty:
     )
     st.stop()
 
-st.write(sentences.model_sentence(latest))
+st.text(sentences.model_sentence(latest))
 champion = latest[latest["is_champion"].astype(bool)].iloc[0]
 columns = st.columns([2, 1, 1, 1])
-columns[0].metric("champion", champion["model_name"], border=True)
+columns[0].metric("champion", plain(champion["model_name"]), border=True)
 columns[1].metric("hold-out R²", f"{champion['r2']:.3f}", border=True)
 columns[2].metric("hold-out RMSE (points)", f"{champion['rmse']:.2f}", border=True)
 columns[3].metric("cross-validated R²", f"{champion['cv_r2_mean']:.3f}", border=True)
@@ -54,7 +54,7 @@ if not importance.empty:
 predictions = snapshot.predictions
 if predictions is not None and not predictions.empty:
     st.header("Where it fails")
-    st.write(sentences.error_sentence(predictions))
+    st.text(sentences.error_sentence(predictions))
     st.altair_chart(
         alt.Chart(predictions)
         .mark_bar()

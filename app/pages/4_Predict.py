@@ -5,7 +5,7 @@ import io
 import pandas as pd
 import streamlit as st
 
-from insights.dashboard import load_snapshot, page_header
+from insights.dashboard import load_snapshot, page_header, plain
 from insights.prediction import (
     PredictionUnavailable,
     answers_frame,
@@ -24,7 +24,7 @@ st.caption(
 
 
 def show_failure(error: Exception) -> None:
-    st.error(f"No prediction could be made: {error}")
+    st.error(f"No prediction could be made: {plain(error)}")
 
 
 st.header("One student")
@@ -67,10 +67,11 @@ if submitted:
             show_failure(error)
         else:
             if result["rejection_reasons"]:
-                st.error(f"The warehouse would reject this student: {result['rejection_reasons']}.")
+                reasons = plain(result["rejection_reasons"])
+                st.error(f"The warehouse would reject this student: {reasons}.")
             else:
                 st.metric("predicted exam score", f"{result['predicted_exam_score']:.1f}")
-                st.caption(f"Champion model version {result['model_version']}.")
+                st.caption(f"Champion model version {plain(result['model_version'])}.")
 
 st.header("A batch of students (CSV)")
 st.write(
@@ -82,7 +83,7 @@ if upload is not None:
     try:
         students = pd.read_csv(upload, dtype=str, keep_default_na=False)
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as error:
-        st.error(f"The file could not be read as CSV: {error}")
+        st.error(f"The file could not be read as CSV: {plain(error)}")
         st.stop()
     lacking = missing_columns(students)
     if lacking:
