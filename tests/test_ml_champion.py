@@ -116,14 +116,19 @@ def test_ml_champion_prints_the_warehouse_alias_uri_version_and_fingerprint(
     assert shown["fingerprint"].startswith(f"sha256:{record['fingerprint_sha256']}")
 
 
-def test_a_run_that_registers_no_model_keeps_the_warehouse_champion(duckdb_pair: Pair) -> None:
-    a, b = duckdb_pair.a, duckdb_pair.b
+def assert_a_run_without_a_model_keeps_the_champion(pair: Pair) -> None:
+    """A run on A that registers no model (here --skip-ml) publishes A with its champion."""
+    a, b = pair.a, pair.b
     b_before = champion_of(b)
-    result = a.run(duckdb_pair.students, "--skip-ml")
+    result = a.run(pair.students, "--skip-ml")
     assert result.returncode == 0, result.output[-3000:]
-    assert f"champion: kept version {duckdb_pair.a_before_b[0]}" in result.stdout
-    assert champion_of(a) == duckdb_pair.a_before_b
+    assert f"champion: kept version {pair.a_before_b[0]}" in result.stdout
+    assert champion_of(a) == pair.a_before_b
     assert champion_of(b) == b_before
+
+
+def test_a_run_that_registers_no_model_keeps_the_warehouse_champion(duckdb_pair: Pair) -> None:
+    assert_a_run_without_a_model_keeps_the_champion(duckdb_pair)
 
 
 # -- the champion's integrity ----------------------------------------------------------------
@@ -241,3 +246,9 @@ def test_ml_predict_against_postgres_database_a_uses_its_champion(
     postgres_pair: Pair, tmp_path: Path
 ) -> None:
     assert predicted_version(postgres_pair, tmp_path) == {postgres_pair.a_before_b[0]}
+
+
+def test_a_run_on_postgres_that_registers_no_model_keeps_the_database_champion(
+    postgres_pair: Pair,
+) -> None:
+    assert_a_run_without_a_model_keeps_the_champion(postgres_pair)
