@@ -431,3 +431,11 @@ def run_ml(build_dir: Path, duckdb_path: Path, *args: str) -> subprocess.Complet
         text=True,
         timeout=600,
     )
+
+
+def use_warehouse_in_process(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """Point this process's warehouse and MLflow store where `env` (project_env, Target.env)
+    points a subprocess, for code that reads them in-process (ml.tracking.load_champion)."""
+    for name, value in env.items():
+        if name.startswith(("SPF_", "MLFLOW_")):
+            monkeypatch.setenv(name, value)

@@ -18,7 +18,13 @@ import pandas as pd
 import pytest
 
 from tests.conftest import PROJECT_ROOT, write_rows
-from tests.helpers import REGISTERED_MODEL, Target, require_postgres, sample_slice
+from tests.helpers import (
+    REGISTERED_MODEL,
+    Target,
+    require_postgres,
+    sample_slice,
+    use_warehouse_in_process,
+)
 
 A_STUDENTS, B_STUDENTS = (1, 400), (401, 800)
 
@@ -224,9 +230,7 @@ def test_predictions_for_extreme_valid_students_stay_within_the_score_range(
     assert predicted["predicted_exam_score"].iloc[0] == 100.0
 
     # the clip is what holds it there: the champion itself predicts past 100
-    for name, value in duckdb_pair.a.env().items():
-        if name.startswith(("SPF_", "MLFLOW_")):
-            monkeypatch.setenv(name, value)
+    use_warehouse_in_process(monkeypatch, duckdb_pair.a.env())
     champion = load_champion()
     accepted, _ = clean(raw_frame(frame_rows(students)))
     unclipped = champion.pipeline.predict(

@@ -13,9 +13,12 @@ from tests.conftest import SAMPLE_CSV, Build, sample_rows, write_rows
 from tests.helpers import run_ml
 
 
-def predict(build: Build, directory: Path, source: Path) -> tuple[pd.DataFrame, str]:
-    """Score `source` with the champion of `build`; the output CSV and the command's output."""
-    output = directory / "predictions.csv"
+def predict(
+    build: Build, directory: Path, source: Path, output: Path | None = None
+) -> tuple[pd.DataFrame, str]:
+    """Score `source` with the champion of `build` into `output` (default: predictions.csv in
+    `directory`); the CSV read back, and the command's output."""
+    output = output or directory / "predictions.csv"
     result = run_ml(
         build.duckdb_path.parent,
         build.duckdb_path,
@@ -200,14 +203,9 @@ def test_an_output_that_is_a_symlink_writes_its_target(
     target.write_text("an older run's predictions\n")
     link = tmp_path / "latest.csv"
     link.symlink_to(target)
-    result = run_ml(
-        sample_warehouse.duckdb_path.parent,
-        sample_warehouse.duckdb_path,
-        "predict", "--input", str(source), "--output", str(link),
-    )  # fmt: skip
-    assert result.returncode == 0, result.stdout + result.stderr
+    scored, _ = predict(sample_warehouse, tmp_path, source, output=link)
     assert link.is_symlink() and link.resolve() == target  # the link stays a link
-    assert pd.read_csv(target)["source_row_number"].tolist() == [1, 2, 3, 4, 5]
+    assert scored["source_row_number"].tolist() == [1, 2, 3, 4, 5]
     assert [path.name for path in results.iterdir()] == ["predictions.csv"]
 
 

@@ -16,7 +16,7 @@ from ml.evaluate import holdout_split, regression_metrics, score_anomalies
 from ml.features import column_roles, feature_columns, feature_matrix, target_vector
 from ml.models import SKOPS_TRUSTED_TYPES, candidate_pipelines
 from tests.conftest import PROJECT_ROOT, Build, project_env
-from tests.helpers import latest_metrics, run_ml
+from tests.helpers import latest_metrics, run_ml, use_warehouse_in_process
 
 MODELS = {
     "mean_predictor",
@@ -129,8 +129,7 @@ def test_champion_is_registered_with_its_alias_and_saved_with_skops(
     from spf.warehouse import warehouse_identity
 
     env = project_env(sample_warehouse.duckdb_path, sample_warehouse.duckdb_path.parent)
-    for name in ("SPF_TARGET", "SPF_DUCKDB_PATH", "MLFLOW_TRACKING_URI"):
-        monkeypatch.setenv(name, env[name])
+    use_warehouse_in_process(monkeypatch, env)
     store = env["MLFLOW_TRACKING_URI"]
     client = MlflowClient(tracking_uri=store, registry_uri=store)
     identity = warehouse_identity({"type": "duckdb", "path": str(sample_warehouse.duckdb_path)})
