@@ -1,5 +1,6 @@
-{#- Creates the read-only BI login role if it is absent (Postgres). Its password, when
-    SPF_BI_PASSWORD is set, is applied by `python -m spf` so it never reaches dbt's logs. -#}
+{#- Creates this database's read-only BI login role, bi_role(), if it is absent (Postgres).
+    Its password (SPF_BI_PASSWORD) and its CONNECT to this database only are set by the runner
+    (spf.postgres), so that the password never reaches dbt's logs. -#}
 {% macro create_bi_role() -%}
     {{ return(adapter.dispatch('create_bi_role', 'student_performance')()) }}
 {%- endmacro %}
@@ -12,8 +13,8 @@
     {%- set create_sql -%}
         do $$
         begin
-            if not exists (select from pg_roles where rolname = 'bi_reader') then
-                create role bi_reader login;
+            if not exists (select from pg_roles where rolname = '{{ bi_role() }}') then
+                create role "{{ bi_role() }}" login;
             end if;
         end
         $$

@@ -267,15 +267,17 @@ def land_only(raw_csv: str | None, target: str | None) -> None:
 
 
 def prepare_target(settings: dict) -> None:
-    """What a Postgres target needs before a run: its database and the `bi_reader` role."""
+    """What a Postgres target needs before a run: its database and that database's own BI
+    role (spf.postgres.bi_role), which may connect to it only."""
     if settings["type"] != "postgres":
         return
-    from spf.postgres import ensure_bi_reader, ensure_database
+    from spf.postgres import bi_role, ensure_bi_role, ensure_database
 
+    bi_role(settings["dbname"])  # a name that cannot be a role is refused before any change
     if ensure_database(settings):
         print(f"created database {settings['dbname']}")
     with environment({"SPF_SCHEMA_SUFFIX": ""}), open_warehouse(settings["target_name"]) as w:
-        ensure_bi_reader(w.connect())
+        ensure_bi_role(w.connect(), settings["dbname"])
 
 
 def explain_failed_build(target: str | None, raw_name: str) -> str:

@@ -185,8 +185,8 @@ class DuckDBBuildArea(BuildArea):
 
 class PostgresBuildArea(BuildArea):
     guarantee = (
-        "readers (bi_reader) keep the previous schemas until one transaction swaps in the new"
-        " ones; a failed run leaves them untouched"
+        "readers (the database's BI role) keep the previous schemas until one transaction swaps"
+        " in the new ones; a failed run leaves them untouched"
     )
     docs_after_publish = True  # the docs site names the published schemas, not the shadows
 

@@ -290,14 +290,30 @@ class Target:
             cursor.execute("select pg_try_advisory_lock(%s, %s)", PG_LOCK_KEYS)
             return bool(cursor.fetchone()[0])  # released when the connection closes
 
+    @property
+    def bi_role(self) -> str:
+        """The Postgres database's own read-only role (spf.postgres.bi_role)."""
+        from spf.postgres import bi_role
+
+        return bi_role(self.database)
+
     def drop(self) -> None:
-        if self.database is None:
-            return
-        admin = psycopg2.connect(dbname="postgres", **PG)
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(f"drop database if exists {self.database} with (force)")
-        admin.close()
+        if self.database is not None:
+            drop_postgres_database(self.database)
+
+
+def drop_postgres_database(name: str, *roles: str) -> None:
+    """Drop a test's database and its BI role (server-wide, so left behind otherwise), and
+    `roles`, the other roles the test made."""
+    from spf.postgres import bi_role
+
+    admin = psycopg2.connect(dbname="postgres", **PG)
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f"drop database if exists {name} with (force)")
+        for role in (bi_role(name), *roles):
+            cursor.execute(f'drop role if exists "{role}"')
+    admin.close()
 
 
 def assert_same_snapshot(after: dict[str, object], before: dict[str, object]) -> None:
@@ -321,7 +337,8 @@ def _frame(connection: object, sql: str) -> pd.DataFrame:
 class Poller:
     """Reads both counts of PAIR_SQL every 0.2 s in a thread of its own, and keeps every
     reading and every error. DuckDB: a fresh read-only connection per reading, as the app
-    opens one per visit; Postgres: one connection as `bi_reader`, as a BI tool keeps one."""
+    opens one per visit; Postgres: one connection as the database's BI role, as a BI tool
+    keeps one."""
 
     def __init__(self, target: Target, every: float = 0.2) -> None:
         self.target, self.every = target, every
@@ -333,7 +350,8 @@ class Poller:
     def _poll(self) -> None:
         bi = None
         if self.target.engine == "postgres":
-            bi = psycopg2.connect(dbname=self.target.database, **{**PG, "user": "bi_reader"})
+            user = self.target.bi_role
+            bi = psycopg2.connect(dbname=self.target.database, **{**PG, "user": user})
             bi.autocommit = True
         try:
             while not self._stop.is_set():

@@ -17,6 +17,7 @@ import psycopg2
 import pytest
 
 from tests.conftest import PROJECT_ROOT, project_env, sample_rows, write_rows
+from tests.helpers import drop_postgres_database
 
 REQUIRE_ALL = os.environ.get("SPF_REQUIRE_ALL_ENGINES") == "1"
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
@@ -96,11 +97,7 @@ def postgres_database(parity_csv: Path, tmp_path_factory: pytest.TempPathFactory
         assert f"created database {name}" in result.stdout
         yield name
     finally:
-        admin = psycopg2.connect(dbname="postgres", **PG)
-        admin.autocommit = True
-        with admin.cursor() as cursor:
-            cursor.execute(f"drop database if exists {name} with (force)")
-        admin.close()
+        drop_postgres_database(name)
 
 
 @pytest.fixture(scope="module")
@@ -204,9 +201,10 @@ def test_spark_gives_the_same_marts_as_duckdb(duckdb_marts: dict, spark_marts: d
     assert_same_marts(duckdb_marts, spark_marts, "spark")
 
 
-def test_bi_reader_reads_the_marts(postgres_database: str) -> None:
+def test_bi_role_reads_the_marts(postgres_database: str) -> None:
     with psycopg2.connect(
-        dbname=postgres_database, password="bi-test-password", **{**PG, "user": "bi_reader"}
+        dbname=postgres_database, password="bi-test-password",
+        **{**PG, "user": f"{postgres_database}_reader"},
     ) as connection, connection.cursor() as cursor:  # fmt: skip
         cursor.execute("select student_count from marts.rpt_kpi_summary")
         assert cursor.fetchone()[0] > 0
@@ -223,9 +221,11 @@ def test_bi_reader_reads_the_marts(postgres_database: str) -> None:
         "ml.predictions",
     ],
 )
-def test_bi_reader_cannot_read_outside_the_marts(postgres_database: str, relation: str) -> None:
+def test_bi_role_cannot_read_outside_the_marts(postgres_database: str, relation: str) -> None:
     connection = psycopg2.connect(
-        dbname=postgres_database, password="bi-test-password", **{**PG, "user": "bi_reader"}
+        dbname=postgres_database,
+        password="bi-test-password",
+        **{**PG, "user": f"{postgres_database}_reader"},
     )
     try:
         with connection.cursor() as cursor, pytest.raises(psycopg2.errors.InsufficientPrivilege):
