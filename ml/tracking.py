@@ -31,6 +31,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from ml.intervals import Calibration, CalibrationError
 from ml.models import SKOPS_TRUSTED_TYPES
 from spf.profile import PROJECT_ROOT, ConfigurationError
 from spf.warehouse import open_warehouse, warehouse_identity
@@ -49,6 +50,8 @@ EXPERIMENT_NAME = "student-performance-exam-score"
 REGISTERED_MODEL = "student_performance_exam_score"
 ALIAS_PREFIX = "champion"
 FINGERPRINT_TAG = "fingerprint_sha256"
+# the champion's interval, probability and reasons (ml.intervals.Calibration), among its files
+CALIBRATION_FILE = "calibration.json"
 # written by MLflow beside a registered model's files when it downloads them, never stored
 _DOWNLOAD_ONLY = ("registered_model_meta",)
 
@@ -135,6 +138,11 @@ def log_training(evaluation: Evaluation, register: bool) -> tuple[str, str | Non
             registered_model_name=REGISTERED_MODEL if register else None,
             pip_requirements=_pinned_requirements(),  # no inference: it runs a subprocess
         )
+        if evaluation.calibration is not None:  # among the model's files: fingerprinted
+            with tempfile.TemporaryDirectory(prefix="spf-calibration-") as scratch:
+                path = Path(scratch) / CALIBRATION_FILE
+                path.write_text(evaluation.calibration.to_json(), encoding="utf-8")
+                client.log_model_artifact(info.model_id, str(path))
         if not register:
             return run.info.run_id, None, None
         version = str(info.registered_model_version)
@@ -206,6 +214,9 @@ class Champion:
     run_id: str
     version: str
     fingerprint: str
+    # its interval, probability and reasons (calibration.json); None for a version registered
+    # before they were
+    calibration: Calibration | None = None
 
 
 @dataclass(frozen=True)
@@ -288,7 +299,20 @@ def load_version(name: str, version: str, recorded: str | None = None) -> Champi
                 f"{wanted} cannot be loaded as a skops file of ml.models.SKOPS_TRUSTED_TYPES"
                 f" ({type(error).__name__}: {reason}); refusing to load it"
             ) from None
-    return Champion(pipeline, model_version.run_id, str(model_version.version), found)
+        calibration = _read_calibration(wanted, local / CALIBRATION_FILE)
+    return Champion(pipeline, model_version.run_id, str(model_version.version), found, calibration)
+
+
+def _read_calibration(wanted: str, path: Path) -> Calibration | None:
+    """The model's calibration.json (checked with the other files), or None without one."""
+    if not path.is_file():
+        return None
+    try:
+        return Calibration.from_json(path.read_text(encoding="utf-8"))
+    except (CalibrationError, UnicodeDecodeError) as error:
+        raise ConfigurationError(
+            f"{wanted} has an unreadable {CALIBRATION_FILE} ({error}); retrain (`make run`)"
+        ) from None
 
 
 def _checked_files(
