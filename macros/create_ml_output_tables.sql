@@ -20,6 +20,8 @@
                 ('n_train', count), ('n_test', count), ('n_test_anomalies', count),
                 ('mse_without_anomalies', number), ('rmse_without_anomalies', number),
                 ('mae_without_anomalies', number), ('r2_without_anomalies', number),
+                ('interval_coverage', number), ('interval_mean_width', number),
+                ('brier_score', number), ('brier_score_base_rate', number),
                 ('trained_at', dbt.type_timestamp()), ('model_version', text),
             ],
             'feature_importance': [
@@ -28,8 +30,14 @@
                 ('importance_rank', count), ('trained_at', dbt.type_timestamp()),
             ],
             'predictions': [
-                ('student_key', text), ('predicted_exam_score', number), ('run_id', text),
-                ('is_score_anomaly', flag), ('trained_at', dbt.type_timestamp()),
+                ('student_key', text), ('predicted_exam_score', number),
+                ('predicted_lower', number), ('predicted_upper', number),
+                ('probability_below_at_risk_score', number), ('is_predicted_at_risk', flag),
+                ('top_reasons', text),
+                ('reason_1_factor', text), ('reason_1_points', number),
+                ('reason_2_factor', text), ('reason_2_points', number),
+                ('reason_3_factor', text), ('reason_3_points', number),
+                ('run_id', text), ('is_score_anomaly', flag), ('trained_at', dbt.type_timestamp()),
             ],
             'champion': [
                 ('registered_model', text), ('model_version', text), ('run_id', text),

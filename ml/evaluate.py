@@ -1,5 +1,5 @@
 """How the candidates are judged: the hold-out split, repeated k-fold cross-validation, the
-score anomalies, and permutation importance."""
+score anomalies, and permutation importance (the interval and the probability: ml.intervals)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.model_selection import RepeatedKFold, cross_validate, train_test_split
 from sklearn.pipeline import Pipeline
 
+from ml.intervals import Calibration
 from ml.models import RANDOM_STATE
 from spf.definitions import var
 
@@ -117,3 +118,5 @@ class Evaluation:
     settings: dict[str, Any]
     x_sample: pd.DataFrame  # a few rows, for the model's signature in MLflow
     seconds: float
+    # the champion's interval, probability and reasons, registered with it as calibration.json
+    calibration: Calibration | None = None

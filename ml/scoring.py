@@ -1,7 +1,9 @@
 """Score students in well under a second, with the warehouse's own rules.
 
 `score_students(frame)` takes students in the export's columns (raw text, Exam_Score optional)
-and returns one row per student: the champion's prediction, or the reasons the warehouse would
+and returns one row per student: the champion's prediction with its interval, the probability
+of scoring below the at-risk score and the three reasons (`score_features`, the one function
+that computes them, also for ml.predictions at training), or the reasons the warehouse would
 reject the row. The rules are not repeated here: the students go through the compiled SQL of
 the warehouse's own models (stg_spf__students -> int_students_featured ->
 ml_exam_score_features, and rpt_rejected_rows), run on an in-memory DuckDB.
@@ -24,10 +26,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
+from sklearn.pipeline import Pipeline
 
 from ml.features import feature_matrix
+from ml.intervals import Calibration, bounds, is_at_risk, probability_below
 from ml.models import predict_scores
+from ml.reasons import contributions, top_reasons
 from ml.tracking import Champion, load_version, warehouse_champion
 from spf.columns import HeaderRefused, checked_header, raw_header
 from spf.profile import PROJECT_ROOT, ConfigurationError
@@ -41,10 +47,25 @@ SCORING_MODELS = (
 CACHE = PROJECT_ROOT / "target" / "scoring"
 _DATABASE = "scoring"  # the catalog the SQL is compiled for (an in-memory one when scoring)
 _FINGERPRINTED = ("dbt_project.yml", "models", "macros")
+# what score_features gives per student (ml.predictions holds them too)
+PREDICTION_COLUMNS = [
+    "predicted_exam_score",
+    "predicted_lower",
+    "predicted_upper",
+    "probability_below_at_risk_score",
+    "is_predicted_at_risk",
+    "top_reasons",
+    "reason_1_factor",
+    "reason_1_points",
+    "reason_2_factor",
+    "reason_2_points",
+    "reason_3_factor",
+    "reason_3_points",
+]
 OUTPUT_COLUMNS = [
     "source_row_number",
     "student_key",
-    "predicted_exam_score",
+    *PREDICTION_COLUMNS,
     "rejection_reasons",
     "run_id",
     "model_version",
@@ -238,6 +259,34 @@ def clean(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return features, rejected
 
 
+def score_features(pipeline: Pipeline, calibration: Calibration, x: pd.DataFrame) -> pd.DataFrame:
+    """The champion's prediction for each student of `x` (the features mart's feature columns,
+    one row per student), with x's index: PREDICTION_COLUMNS. The prediction is clipped to the
+    score's range (ml.models.predict_scores), the interval is its ± the calibrated half-width,
+    clipped the same way, the probability comes from the calibration residuals
+    (ml.intervals), the reasons from ml.reasons. ml.predictions (ml.train.predict_all),
+    `python -m ml predict`, the app and the served model all score through here."""
+    predicted = predict_scores(pipeline, x)
+    lower, upper = bounds(predicted, calibration.quantile)
+    probability = probability_below(
+        predicted, calibration.residuals, calibration.at_risk_below_score
+    )
+    points = contributions(
+        pipeline, x, calibration.factors, calibration.reference, calibration.scaled_average
+    )
+    scored = pd.DataFrame(
+        {
+            "predicted_exam_score": predicted,
+            "predicted_lower": lower,
+            "predicted_upper": upper,
+            "probability_below_at_risk_score": probability,
+            "is_predicted_at_risk": is_at_risk(probability, calibration.at_risk_probability_cutoff),
+        },
+        index=x.index,
+    )
+    return scored.join(top_reasons(x, points, calibration.factors))[PREDICTION_COLUMNS]
+
+
 def score_rows(scorer: Champion, accepted: pd.DataFrame, rejected: pd.DataFrame) -> pd.DataFrame:
     """One output row per input row, in row order: a prediction, or the reasons it has none."""
     columns = list(scorer.pipeline.feature_names_in_)
@@ -248,20 +297,24 @@ def score_rows(scorer: Champion, accepted: pd.DataFrame, rejected: pd.DataFrame)
             f"The champion (version {scorer.version}) needs a feature the warehouse no longer"
             f" builds ({error.args[0]}): retrain it (`python -m ml train`)"
         ) from None
-    predicted = predict_scores(scorer.pipeline, x)
-    scored = pd.DataFrame(
-        {
-            "source_row_number": accepted["source_row_number"],
-            "student_key": accepted["student_key"],
-            "predicted_exam_score": pd.Series(predicted, index=accepted.index, dtype="float64"),
-            "rejection_reasons": pd.Series(pd.NA, index=accepted.index, dtype="string"),
-        }
-    )
+    if scorer.calibration is None:
+        raise ConfigurationError(
+            f"The champion (version {scorer.version}) was registered without its calibration"
+            " (calibration.json: the interval, the probability and the reasons): retrain it"
+            " (`make run`, or `python -m ml train`)"
+        )
+    scored = pd.concat(
+        [
+            accepted[["source_row_number", "student_key"]],
+            score_features(scorer.pipeline, scorer.calibration, x),
+        ],
+        axis=1,
+    ).assign(rejection_reasons=pd.Series(pd.NA, index=accepted.index, dtype="string"))
     refused = pd.DataFrame(
         {
             "source_row_number": rejected["source_row_number"],
             "student_key": pd.Series(pd.NA, index=rejected.index, dtype="string"),
-            "predicted_exam_score": pd.Series(float("nan"), index=rejected.index),
+            **{name: _missing(name, rejected.index) for name in PREDICTION_COLUMNS},
             "rejection_reasons": rejected["rejection_reasons"],
         }
     )
@@ -269,6 +322,15 @@ def score_rows(scorer: Champion, accepted: pd.DataFrame, rejected: pd.DataFrame)
     rows = pd.concat(frames, ignore_index=True) if frames else scored
     rows = rows.sort_values("source_row_number", ignore_index=True)
     return rows.assign(run_id=scorer.run_id, model_version=scorer.version)[OUTPUT_COLUMNS]
+
+
+def _missing(name: str, index: pd.Index) -> pd.Series:
+    """A rejected row's empty value of a prediction column: NaN for a number, else NA."""
+    if name.endswith(("_score", "_lower", "_upper", "_points")):
+        return pd.Series(np.nan, index=index, dtype="float64")
+    if name.startswith("is_"):
+        return pd.Series(pd.NA, index=index, dtype="boolean")
+    return pd.Series(pd.NA, index=index, dtype="string")
 
 
 def score_raw(

@@ -19,7 +19,7 @@ from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from ml import data, evaluate
+from ml import data, evaluate, intervals
 from ml.evaluate import Evaluation
 from ml.features import (
     column_roles,
@@ -28,7 +28,7 @@ from ml.features import (
     target_column,
     target_vector,
 )
-from ml.models import RANDOM_STATE, candidate_pipelines, predict_scores
+from ml.models import RANDOM_STATE, candidate_pipelines
 from spf.warehouse import Warehouse, open_warehouse
 
 
@@ -52,18 +52,29 @@ def _evaluate_candidates(features: pd.DataFrame, roles: dict[str, str]) -> Evalu
     x, y = feature_matrix(features, columns), target_vector(features, roles)
     split = evaluate.holdout_split(x, y)
     pipelines = candidate_pipelines(columns, roles)
+    interval = intervals.Settings.from_vars()
+    # the base-rate predictor: the share of training students below the at-risk score
+    base_rate = float((split.y_train < interval.at_risk_below_score).mean())
 
-    rows, holdout_fits, holdout_predictions, seconds = [], {}, {}, {}
+    rows, holdout_fits, holdout_predictions, seconds, residuals = [], {}, {}, {}, {}
     for name, pipeline in pipelines.items():
         model_started = time.perf_counter()
         fitted = clone(pipeline).fit(split.x_train, split.y_train)
         predicted = fitted.predict(split.x_test)
         holdout_fits[name], holdout_predictions[name] = fitted, predicted
+        # the interval and the probability: a fit on part of the training rows, calibrated on
+        # the rest, measured on the hold-out rows (ml.intervals)
+        calibrated, residuals[name] = intervals.calibration_residuals(
+            pipeline, split.x_train, split.y_train
+        )
         rows.append(
             {
                 "model_name": name,
                 **evaluate.regression_metrics(split.y_test, predicted),
                 **evaluate.cross_validated_metrics(pipeline, x, y),
+                **intervals.holdout_figures(
+                    calibrated, residuals[name], split.x_test, split.y_test, base_rate, interval
+                ),
                 "n_train": len(split.x_train),
                 "n_test": len(split.x_test),
             }
@@ -90,6 +101,7 @@ def _evaluate_candidates(features: pd.DataFrame, roles: dict[str, str]) -> Evalu
 
     # The champion, refitted on every row evaluated, predicts every student (predict_all).
     champion = clone(pipelines[champion_name]).fit(x, y)
+    calibration = intervals.champion_calibration(champion, x, residuals[champion_name], interval)
     importance = evaluate.permutation_importances(holdout_fits[champion_name], split)
     importance.insert(0, "model_name", champion_name)
 
@@ -103,6 +115,13 @@ def _evaluate_candidates(features: pd.DataFrame, roles: dict[str, str]) -> Evalu
         "champion_rule": "lowest cv_mse_mean",
         "champion": champion_name,
         "anomaly_points": evaluate.ANOMALY_POINTS,
+        "interval": (
+            f"split conformal: {intervals.CALIBRATION_SIZE:.0%} of the training part calibrates"
+            " a fit on the rest"
+        ),
+        "interval_confidence": interval.confidence,
+        "at_risk_below_score": interval.at_risk_below_score,
+        "at_risk_probability_cutoff": interval.at_risk_probability_cutoff,
         "training_sample_rows": data.TRAINING_SAMPLE_ROWS,
     }
     return Evaluation(
@@ -117,6 +136,7 @@ def _evaluate_candidates(features: pd.DataFrame, roles: dict[str, str]) -> Evalu
         settings=settings,
         x_sample=x.head(5),
         seconds=time.perf_counter() - started,
+        calibration=calibration,
     )
 
 
@@ -131,9 +151,14 @@ class Scored:
 def predict_all(
     warehouse: Warehouse, evaluation: Evaluation, run_id: str, trained_at: datetime
 ) -> Scored:
-    """The champion's prediction for every accepted student, written to ml.predictions in
-    batches of data.PREDICTION_BATCH_ROWS (never every student's features in memory at once),
-    with the score anomalies flagged."""
+    """The champion's prediction for every accepted student, with its interval, probability
+    and reasons (ml.scoring.score_features, as `ml predict` and the app score), written to
+    ml.predictions in batches of data.PREDICTION_BATCH_ROWS (never every student's features in
+    memory at once), with the score anomalies flagged."""
+    from ml.scoring import score_features
+
+    if evaluation.calibration is None:
+        raise ValueError("the evaluation has no calibration: evaluate_candidates gives one")
     target = target_column(evaluation.roles)
     students, anomalies = 0, []
     data.clear_predictions(warehouse)
@@ -141,18 +166,16 @@ def predict_all(
     for batch in data.feature_batches(warehouse):
         x = feature_matrix(batch, evaluation.columns)
         y = batch[target].astype("float64")
-        predicted = predict_scores(evaluation.champion, x)
+        scored = score_features(evaluation.champion, evaluation.calibration, x)
+        predicted = scored["predicted_exam_score"].to_numpy()
         is_anomaly = evaluate.score_anomalies(y, predicted)
         data.append_predictions(
             warehouse,
-            pd.DataFrame(
-                {
-                    "student_key": batch["student_key"],
-                    "predicted_exam_score": predicted,
-                    "is_score_anomaly": is_anomaly,
-                    "run_id": run_id,
-                    "trained_at": trained_at,
-                }
+            scored.assign(
+                student_key=batch["student_key"],
+                is_score_anomaly=is_anomaly,
+                run_id=run_id,
+                trained_at=trained_at,
             ),
             columns,
         )

@@ -98,8 +98,11 @@ def test_predictions_flag_scores_far_above_the_prediction(sample_warehouse: Buil
     assert 0.003 * len(scored) < len(anomalies) < 0.015 * len(scored)
     assert (anomalies["residual_points"] > 10).all()
     assert (scored.loc[~scored["is_score_anomaly"], "residual_points"] <= 10).all()
-    at_risk = scored["predicted_exam_score"] < 62
-    assert (scored["is_predicted_at_risk"] == at_risk).all() and at_risk.any()
+    # at risk by the probability of scoring below 62 (tests/test_ml_intervals.py): every student
+    # predicted well below it, none predicted well above it
+    at_risk = scored["is_predicted_at_risk"]
+    assert at_risk[scored["predicted_exam_score"] < 61].all() and at_risk.any()
+    assert not at_risk[scored["predicted_exam_score"] > 66].any()
     metrics = latest_metrics(sample_warehouse)
     assert set(scored["run_id"]) == set(metrics["run_id"])
 
