@@ -28,14 +28,11 @@ class Field:
     raw: str
     name: str
     kind: str
+    label: str  # in people's words, with the unit: "Attendance (%)" (vars.spf_columns)
     values: tuple[str, ...] = ()
     minimum: float | None = None
     maximum: float | None = None
     nullable: bool = False
-
-    @property
-    def label(self) -> str:
-        return self.raw.replace("_", " ")
 
     def to_raw_text(self, value: object) -> str:
         """The value as it would appear in the export's CSV."""
@@ -55,6 +52,7 @@ def form_fields() -> list[Field]:
             raw=column["raw"],
             name=column["name"],
             kind=column["kind"],
+            label=str(column["label"]) + (f" ({column['unit']})" if column.get("unit") else ""),
             values=tuple(column.get("values", ())),
             minimum=column.get("min"),
             maximum=column.get("max"),
@@ -88,8 +86,11 @@ def missing_columns(frame: pd.DataFrame) -> list[str]:
 
 
 def predict_students(students: pd.DataFrame) -> pd.DataFrame:
-    """The students (export columns, raw text) with `predicted_exam_score` and
-    `rejection_reasons` added, one output row per input row, in input order.
+    """The students (export columns, raw text) with the prediction, its interval, the
+    probability of scoring below the at-risk score, the three reasons (ml.scoring's
+    OUTPUT_COLUMNS) and `rejection_reasons` added, one output row per input row, in input
+    order. Numbers stay numbers (NaN where there is none); the rest is text, blank where there
+    is none.
 
     Raises PredictionUnavailable, with the ML step's message, when no champion is registered or
     the rows cannot be cleaned at all (a row that fails a check only gets its reasons)."""
@@ -104,7 +105,7 @@ def predict_students(students: pd.DataFrame) -> pd.DataFrame:
     except ConfigurationError as error:
         raise PredictionUnavailable(str(error)) from error
     # as text, blank where there is none (as the downloaded CSV shows it)
-    text = [name for name in scored.columns if name != "predicted_exam_score"]
+    text = [name for name in scored.columns if not pd.api.types.is_float_dtype(scored[name])]
     scored[text] = scored[text].astype("string").fillna("").astype(str)
     return pd.concat(
         [

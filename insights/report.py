@@ -169,6 +169,9 @@ def model_section(snapshot: Snapshot) -> str:
     parts = ["<h2>The exam-score model</h2>", f"<p>{escape(sentences.model_sentence(latest))}</p>"]
     if latest.empty:
         return "".join(parts)
+    interval = sentences.interval_sentence(latest)
+    if interval:
+        parts.append(f"<p>{escape(interval)}</p>")
     columns = [
         c
         for c in [
@@ -181,10 +184,14 @@ def model_section(snapshot: Snapshot) -> str:
             "cv_mse_mean",
             "cv_r2_mean",
             "r2_without_anomalies",
+            "interval_coverage",
+            "interval_mean_width",
+            "brier_score",
+            "brier_score_base_rate",
         ]
         if c in latest.columns
     ]
-    parts.append(_table(latest[columns]))
+    parts.append(_table(latest[columns], {"brier_score": ".4f", "brier_score_base_rate": ".4f"}))
     importance = snapshot.latest_importance()
     if not importance.empty:
         parts.append(

@@ -14,6 +14,11 @@ def points(value: float, signed: bool = False) -> str:
     return text.replace("-", "−")
 
 
+def percent(share: float, decimals: int = 0) -> str:
+    """A share (0 to 1) in percent, as people write it: 0.908 -> "90.8 %" (decimals=1)."""
+    return f"{share * 100:.{decimals}f} %"
+
+
 def interval(lower: float, upper: float, signed: bool = False) -> str:
     return f"95 % CI {points(lower, signed)} to {points(upper, signed)}"
 
@@ -142,6 +147,27 @@ def model_sentence(latest: pd.DataFrame) -> str:
     if not baseline.empty:
         text += f" The mean predictor's RMSE is {baseline['rmse'].iloc[0]:.2f} points."
     return text
+
+
+def interval_sentence(latest: pd.DataFrame) -> str:
+    """How sure the champion's predictions are: its interval's coverage and width on the
+    hold-out students, and the Brier score of the at-risk probability beside the base rate's."""
+    if latest.empty or "interval_coverage" not in latest.columns:
+        return ""
+    champion = latest[latest["is_champion"].astype(bool)].iloc[0]
+    if pd.isna(champion["interval_coverage"]):
+        return ""
+    confidence = float(var("ml_interval_confidence"))
+    return (
+        f"Every prediction comes with a {percent(confidence)} interval: on the"
+        f" {int(champion['n_test']):,} hold-out students, on whom the model was neither trained"
+        f" nor calibrated, it held {percent(champion['interval_coverage'], 1)} of the actual"
+        f" scores, with a mean width of {champion['interval_mean_width']:.2f} points. The chance of"
+        f" scoring below {var('ml_at_risk_below_score')} has a Brier score of"
+        f" {champion['brier_score']:.4f} there, against {champion['brier_score_base_rate']:.4f}"
+        " for the base rate (every student given the share of students below it; lower is"
+        " better)."
+    )
 
 
 def error_sentence(predictions: pd.DataFrame) -> str:

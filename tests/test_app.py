@@ -110,8 +110,9 @@ def test_form_with_empty_fields_says_which(app_env: Build) -> None:
     assert len(app.error) == 1
     message = app.error[0].value
     assert message.startswith("Please fill in every field before predicting. Missing:")
-    assert "Parental Involvement" in message and "School Type" in message
-    assert "Gender" not in message and "Teacher Quality" not in message  # given / optional
+    # in people's words, from vars.spf_columns
+    assert "Parental involvement" in message and "School type" in message
+    assert "Gender" not in message and "Teacher quality" not in message  # given / optional
     assert not app.metric
 
 
@@ -147,6 +148,19 @@ def test_form_predicts_a_student_as_the_champion_does(app_env: Build) -> None:
     assert app.metric[0].label == "predicted exam score"
     # shown to one decimal
     assert float(app.metric[0].value) == pytest.approx(expected, abs=0.05 + 1e-9)
+    # with the interval, the chance of scoring below the at-risk score and the three reasons
+    # that the warehouse holds for the same student
+    stored = app_env.query(
+        "select * from marts.fct_exam_score_predictions"
+        f" where student_key = '{features['student_key'].iloc[0]}'"
+    ).iloc[0]
+    shown = {metric.label: metric.value for metric in app.metric}
+    lower, upper = f"{stored['predicted_lower']:.1f}", f"{stored['predicted_upper']:.1f}"
+    assert shown["90 % range (points)"] == f"{lower} to {upper}"
+    chance = f"{stored['probability_below_at_risk_score'] * 100:.0f} %"
+    assert shown["chance of scoring below 62"] == chance
+    assert [text.value for text in app.text] == stored["top_reasons"].split("; ")
+    assert app.text[0].value.startswith(stored["reason_1_factor"] + " ")
 
 
 def upload(app: AppTest, frame: pd.DataFrame) -> AppTest:
@@ -165,6 +179,10 @@ def test_batch_upload_scores_rows_and_explains_rejected_ones(app_env: Build) -> 
     assert len(scored) == 4
     assert scored["predicted_exam_score"].notna().tolist() == [True, True, False, True]
     assert scored.loc[2, "rejection_reasons"] == "attendance_pct 150 is outside 0 to 100"
+    for column in ("predicted_lower", "predicted_upper", "probability_below_at_risk_score"):
+        assert scored[column].notna().tolist() == [True, True, False, True], column
+    assert (scored["predicted_lower"] <= scored["predicted_exam_score"]).sum() == 3
+    assert scored.loc[2, "top_reasons"] == "" and scored.loc[0, "top_reasons"].count("points") == 3
     assert "1 rows could not be scored" in app.warning[0].value
     download = app.get("download_button")[0]
     assert download.proto.label == "Download predictions (CSV)"

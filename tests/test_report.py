@@ -56,6 +56,11 @@ def test_report_shows_the_marts_numbers(report: str, sample_warehouse: Build) ->
         assert sentences.points(claim.difference, signed=True) in report
     metrics = sample_warehouse.query("select * from ml.model_metrics where is_champion")
     assert f"The champion, {metrics['model_name'].iloc[-1]}" in report
+    # how sure it is: the interval's hold-out coverage and width, the probability's Brier score
+    champion = metrics.iloc[-1]
+    assert f"it held {champion['interval_coverage'] * 100:.1f} % of the actual scores" in report
+    assert f"a mean width of {champion['interval_mean_width']:.2f} points" in report
+    assert f"<td>{champion['brier_score']:.4f}</td>" in report
     counts = sample_warehouse.query("select * from marts.rpt_load_reconciliation").iloc[0]
     assert f"{counts['rows_received']:,} rows received" in report
 

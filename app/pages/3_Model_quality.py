@@ -25,6 +25,10 @@ columns[1].metric("hold-out R²", f"{champion['r2']:.3f}", border=True)
 columns[2].metric("hold-out RMSE (points)", f"{champion['rmse']:.2f}", border=True)
 columns[3].metric("cross-validated R²", f"{champion['cv_r2_mean']:.3f}", border=True)
 
+interval = sentences.interval_sentence(latest)
+if interval:
+    st.text(interval)
+
 st.header("Every model of the latest run")
 st.dataframe(latest.drop(columns=["run_id"]), hide_index=True)
 

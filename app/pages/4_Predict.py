@@ -14,17 +14,50 @@ from insights.prediction import (
     missing_columns,
     predict_students,
 )
+from insights.sentences import percent
+from spf.definitions import var
+
+AT_RISK_BELOW = var("ml_at_risk_below_score")
+CONFIDENCE = float(var("ml_interval_confidence"))
+CUTOFF = float(var("ml_at_risk_probability_cutoff"))
 
 page_header("Predict an exam score")
 snapshot = load_snapshot()
 st.caption(
     "The registered champion scores the student after the warehouse's own cleaning and checks; "
-    "a value the warehouse would reject comes back with the reason."
+    "a value the warehouse would reject comes back with the reason. Each prediction comes with "
+    f"the range the actual score falls in for {percent(CONFIDENCE)} of students, the chance of "
+    f"scoring below {AT_RISK_BELOW}, and the three factors that move it most."
 )
 
 
 def show_failure(error: Exception) -> None:
     st.error(f"No prediction could be made: {plain(error)}")
+
+
+def show_prediction(result: pd.Series) -> None:
+    """One student's prediction, its interval, the chance of scoring below the at-risk score
+    and the three reasons, in words."""
+    columns = st.columns(3)
+    columns[0].metric("predicted exam score", f"{result['predicted_exam_score']:.1f}")
+    columns[1].metric(
+        f"{percent(CONFIDENCE)} range (points)",
+        f"{result['predicted_lower']:.1f} to {result['predicted_upper']:.1f}",
+    )
+    columns[2].metric(
+        f"chance of scoring below {AT_RISK_BELOW}",
+        percent(result["probability_below_at_risk_score"]),
+    )
+    if result["is_predicted_at_risk"] == "True":
+        st.warning(
+            f"Predicted at risk: a chance of {percent(CUTOFF)} or more of scoring below"
+            f" {AT_RISK_BELOW}."
+        )
+    st.subheader("Why this prediction")
+    st.caption("The factors that move it most away from the average student's, in exam points.")
+    for reason in str(result["top_reasons"]).split("; "):
+        st.text(reason)
+    st.caption(f"Champion model version {plain(result['model_version'])}.")
 
 
 st.header("One student")
@@ -70,8 +103,7 @@ if submitted:
                 reasons = plain(result["rejection_reasons"])
                 st.error(f"The warehouse would reject this student: {reasons}.")
             else:
-                st.metric("predicted exam score", f"{result['predicted_exam_score']:.1f}")
-                st.caption(f"Champion model version {plain(result['model_version'])}.")
+                show_prediction(result)
 
 st.header("A batch of students (CSV)")
 st.write(
