@@ -10,22 +10,17 @@ ml_exam_score_features, and rpt_rejected_rows), run on an in-memory DuckDB.
 
 That SQL is compiled by dbt once (`spf_scoring: true`, so a missing exam score is no reason to
 reject a student) and kept in target/scoring/, keyed by a fingerprint of the project's models,
-macros and settings: it is compiled again only when one of them changes. The champion is the
-active warehouse's (recorded in its ml.champion, read on every call); each version is loaded,
-its files checked against their fingerprint, once per process. `python -m ml predict`, the
-app's form and its batch upload all call this.
+macros and settings: it is compiled again only when one of them changes (ml.scoring_sql, which
+also runs it; each registered champion carries its own copy, which the served model runs). The
+champion is the active warehouse's (recorded in its ml.champion, read on every call); each
+version is loaded, its files checked against their fingerprint, once per process. `python -m ml
+predict`, the app's form and its batch upload and the served model (ml/serving.py) call this.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import tempfile
 import threading
-from dataclasses import dataclass
-from pathlib import Path
 
-import duckdb
 import numpy as np
 import pandas as pd
 from sklearn.pipeline import Pipeline
@@ -34,19 +29,11 @@ from ml.features import feature_matrix
 from ml.intervals import Calibration, bounds, is_at_risk, probability_below
 from ml.models import predict_scores
 from ml.reasons import contributions, top_reasons
+from ml.scoring_sql import ScoringFailed, ScoringSql, scoring_sql
 from ml.tracking import Champion, load_version, warehouse_champion
 from spf.columns import HeaderRefused, checked_header, raw_header
-from spf.profile import PROJECT_ROOT, ConfigurationError
+from spf.profile import ConfigurationError
 
-SCORING_MODELS = (
-    "stg_spf__students",
-    "int_students_featured",
-    "ml_exam_score_features",
-    "rpt_rejected_rows",
-)
-CACHE = PROJECT_ROOT / "target" / "scoring"
-_DATABASE = "scoring"  # the catalog the SQL is compiled for (an in-memory one when scoring)
-_FINGERPRINTED = ("dbt_project.yml", "models", "macros")
 # what score_features gives per student (ml.predictions holds them too)
 PREDICTION_COLUMNS = [
     "predicted_exam_score",
@@ -72,102 +59,6 @@ OUTPUT_COLUMNS = [
 ]
 _LOCK = threading.Lock()
 _CHAMPIONS: dict[tuple[str, str, str | None], Champion] = {}
-
-
-class ScoringFailed(ConfigurationError):
-    """The students could not be scored at all (wrong columns); the message says why."""
-
-
-@dataclass(frozen=True)
-class ScoringSql:
-    """The compiled SQL of the scoring models, and the raw table they read."""
-
-    source_relation: str
-    source_columns: list[str]
-    models: dict[str, tuple[str, str]]  # name: (relation, compiled SQL), in dependency order
-
-
-def _fingerprint() -> str:
-    digest = hashlib.sha256()
-    for name in _FINGERPRINTED:
-        path = PROJECT_ROOT / name
-        files = sorted(path.rglob("*")) if path.is_dir() else [path]
-        for file in (f for f in files if f.is_file()):
-            digest.update(str(file.relative_to(PROJECT_ROOT)).encode())
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def _compile(cached: Path) -> None:
-    from spf.dbt import compile_models
-
-    with tempfile.TemporaryDirectory(prefix="spf-scoring-") as scratch:
-        nodes = compile_models(
-            list(SCORING_MODELS),
-            target="duckdb",
-            variables={"spf_scoring": True},
-            target_path=CACHE / "dbt",
-            environment={
-                "SPF_DUCKDB_PATH": str(Path(scratch) / f"{_DATABASE}.duckdb"),
-                "SPF_SCHEMA_SUFFIX": "",
-            },
-        )
-    by_id = {node.unique_id: node for node in nodes}
-    (source,) = {
-        parent for node in nodes for parent in node.depends_on.nodes if parent.startswith("source.")
-    }
-    ordered: list = []
-    while len(ordered) < len(nodes):  # dependency order: each model after what it reads
-        done = {node.unique_id for node in ordered}
-        ordered += sorted(
-            (
-                node
-                for node in nodes
-                if node.unique_id not in done
-                and all(parent in done or parent not in by_id for parent in node.depends_on.nodes)
-            ),
-            key=lambda node: node.name,
-        )
-    outside = {
-        parent
-        for node in nodes
-        for parent in node.depends_on.nodes
-        if parent not in by_id and parent != source
-    }
-    if outside:
-        raise ScoringFailed(f"the scoring models read models outside them: {sorted(outside)}")
-    # the source as this compile saw it, from its own manifest (no second parse)
-    manifest = json.loads((CACHE / "dbt" / "manifest.json").read_text())
-    source_node = manifest["sources"][source]
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    partial = cached.with_suffix(".tmp")
-    partial.write_text(
-        json.dumps(
-            {
-                "source_relation": (
-                    f'"{_DATABASE}"."{source_node["schema"]}"."{source_node["name"]}"'
-                ),
-                "source_columns": list(source_node["columns"]),
-                "models": {node.name: (node.relation_name, node.compiled_code) for node in ordered},
-            }
-        )
-    )
-    partial.replace(cached)
-
-
-def scoring_sql() -> ScoringSql:
-    """The scoring models' compiled SQL: from the cache, or compiled now (a few seconds, once
-    per change of the project)."""
-    cached = CACHE / f"{_fingerprint()}.json"
-    with _LOCK:
-        if not cached.exists():
-            _compile(cached)
-        bundle = json.loads(cached.read_text())
-    return ScoringSql(
-        bundle["source_relation"],
-        bundle["source_columns"],
-        {name: tuple(model) for name, model in bundle["models"].items()},
-    )
 
 
 def champion(version: str | None = None, target: str | None = None) -> Champion:
@@ -229,34 +120,11 @@ def _raw_text(value: object) -> str | None:
     return text if text.strip() else None
 
 
-def clean(raw: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The raw rows through the warehouse's models: (features of the accepted rows, the
-    rejected rows with their reasons), each in row order."""
-    sql = scoring_sql()
-    with duckdb.connect() as connection:
-        connection.execute(f"attach ':memory:' as {_DATABASE}")
-        connection.execute(f"use {_DATABASE}")
-        relations = [sql.source_relation] + [relation for relation, _ in sql.models.values()]
-        schemas = {relation.split(".")[1] for relation in relations}
-        for schema in schemas:
-            connection.execute(f"create schema if not exists {schema}")
-        frame = raw.reindex(columns=sql.source_columns).astype("object")
-        frame = frame.where(frame.notna(), None)
-        connection.register("incoming_students", frame)
-        types = ", ".join(f'cast("{name}" as varchar) as "{name}"' for name in frame.columns)
-        connection.execute(
-            f"create table {sql.source_relation} as select {types} from incoming_students"
-        )
-        for relation, compiled in sql.models.values():  # each model run once, as a table
-            connection.execute(f"create table {relation} as {compiled}")
-        features = connection.execute(
-            f"select * from {sql.models['ml_exam_score_features'][0]} order by source_row_number"
-        ).df()
-        rejected = connection.execute(
-            "select source_row_number, rejection_reasons"
-            f" from {sql.models['rpt_rejected_rows'][0]} order by source_row_number"
-        ).df()
-    return features, rejected
+def clean(raw: pd.DataFrame, sql: ScoringSql | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The raw rows through the warehouse's models (the project's compiled SQL, or `sql`: the
+    bundle a registered champion carries): (features of the accepted rows, the rejected rows
+    with their reasons), each in row order."""
+    return (sql or scoring_sql()).run(raw)
 
 
 def score_features(pipeline: Pipeline, calibration: Calibration, x: pd.DataFrame) -> pd.DataFrame:
