@@ -85,13 +85,15 @@ def print_champion(target: str | None) -> None:
 
     found = tracking.warehouse_champion(target)
     record = found.record
-    tracking.verify_files(record)
+    files = tracking.verify_files(record)
     aliased = tracking.alias_version(found.alias)
     print(f"warehouse    {found.identity}")
     print(f"alias        {found.alias}")
     print(f"model URI    {tracking.model_uri(found.alias)}")
     print(f"version      {record.model_version} (run {record.run_id}, trained {record.trained_at})")
     print(f"fingerprint  sha256:{record.fingerprint_sha256} (files checked)")
+    print(f"files        {', '.join(files)}")
+    print("serve        python -m ml serve [--port 5300] (make serve)")
     if aliased != record.model_version:
         points = f"points at version {aliased}" if aliased else "is not set"
         print(

@@ -11,19 +11,30 @@ alias of its own, `champion_<engine>_<10 hex digits of its identity's SHA-256>`
 (spf.warehouse.warehouse_identity), moved only when a run publishes that warehouse: a run on
 another target or database never moves it.
 
+The registered model is an MLflow `pyfunc` model from code, which any system can call
+(`python -m ml serve`): its code is ml/serving.py (copied into the model as `serving.py`, which
+calls `mlflow.models.set_model`; no Python object is pickled) and its artifacts are the fitted
+pipeline saved with skops (`pipeline.skops`), its calibration (`calibration.json`: the
+interval, the probability and the reasons, ml.intervals) and the compiled SQL of the
+warehouse's validation and encoding rules (`scoring_sql.json`, ml.scoring_sql).
+
 Integrity: the SHA-256 of every file of the registered model is recorded when it is registered
 (a version tag, and the warehouse's record) and recomputed when it is loaded; a changed or
-foreign file is refused. The model is loaded with skops and this module's own list of trusted
-types, never with pickle and never with a list read from the model's files.
+foreign file is refused. The pipeline is loaded with skops and this module's own list of
+trusted types, never with pickle and never with a list read from the model's files;
+`ml predict` and the app read the files and never run the model's code.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import numbers
 import os
 import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +42,6 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ml.intervals import Calibration, CalibrationError
 from ml.models import SKOPS_TRUSTED_TYPES
 from spf.profile import PROJECT_ROOT, ConfigurationError
 from spf.warehouse import open_warehouse, warehouse_identity
@@ -45,13 +55,25 @@ if TYPE_CHECKING:
 
     from ml.data import ChampionRecord
     from ml.evaluate import Evaluation
+    from ml.intervals import Calibration
+    from ml.scoring_sql import ScoringSql
 
 EXPERIMENT_NAME = "student-performance-exam-score"
 REGISTERED_MODEL = "student_performance_exam_score"
 ALIAS_PREFIX = "champion"
 FINGERPRINT_TAG = "fingerprint_sha256"
-# the champion's interval, probability and reasons (ml.intervals.Calibration), among its files
-CALIBRATION_FILE = "calibration.json"
+# the registered model's code, and its artifacts (name: file), in the model's artifacts/
+SERVING_CODE = Path(__file__).with_name("serving.py")
+PIPELINE_ARTIFACT = "pipeline"  # the fitted pipeline, saved with skops
+CALIBRATION_ARTIFACT = "calibration"  # the interval, probability and reasons (ml.intervals)
+SCORING_SQL_ARTIFACT = "scoring_sql"  # the warehouse's rules, compiled (ml.scoring_sql)
+ARTIFACT_FILES = {
+    PIPELINE_ARTIFACT: "pipeline.skops",
+    CALIBRATION_ARTIFACT: "calibration.json",
+    SCORING_SQL_ARTIFACT: "scoring_sql.json",
+}
+# set by `python -m ml serve` for the served model: the fingerprint its files must have
+SERVED_FINGERPRINT = "SPF_SERVED_FINGERPRINT"
 # written by MLflow beside a registered model's files when it downloads them, never stored
 _DOWNLOAD_ONLY = ("registered_model_meta",)
 
@@ -93,7 +115,8 @@ def _pinned_requirements() -> list[str]:
     """What loading the saved champion needs, at the versions that saved it."""
     from importlib.metadata import version
 
-    return [f"{name}=={version(name)}" for name in ("scikit-learn", "skops", "numpy", "scipy")]
+    names = ("scikit-learn", "skops", "numpy", "scipy", "pandas", "duckdb")
+    return [f"{name}=={version(name)}" for name in names]
 
 
 def _loggable(value: Any) -> bool:
@@ -102,14 +125,13 @@ def _loggable(value: Any) -> bool:
 
 
 def log_training(evaluation: Evaluation, register: bool) -> tuple[str, str | None, str | None]:
-    """Log one training run (a nested run per candidate); register the champion when `register`
-    and tag the version with the fingerprint of its files.
+    """Log one training run (a nested run per candidate) and its champion as a pyfunc model
+    from code (module docstring); register it when `register` and tag the version with the
+    fingerprint of its files.
 
     The new version gets no alias here: `promote` moves the warehouse's alias to it when the
     run publishes the warehouse its predictions belong to. Returns (run id, version or None,
     fingerprint or None)."""
-    from mlflow.models import infer_signature
-
     mlflow = _use_experiment()
     client = mlflow.MlflowClient()
     metrics = evaluation.metrics.set_index("model_name")
@@ -127,22 +149,14 @@ def log_training(evaluation: Evaluation, register: bool) -> tuple[str, str | Non
         mlflow.log_table(evaluation.metrics, artifact_file="model_metrics.json")
         mlflow.log_table(evaluation.importance, artifact_file="feature_importance.json")
         mlflow.set_tag("promotion", "registered" if register else "refused")
-        info = mlflow.sklearn.log_model(
-            sk_model=evaluation.champion,
-            name="model",
-            serialization_format="skops",
-            skops_trusted_types=SKOPS_TRUSTED_TYPES,
-            signature=infer_signature(
-                evaluation.x_sample, evaluation.champion.predict(evaluation.x_sample)
-            ),
-            registered_model_name=REGISTERED_MODEL if register else None,
-            pip_requirements=_pinned_requirements(),  # no inference: it runs a subprocess
-        )
-        if evaluation.calibration is not None:  # among the model's files: fingerprinted
-            with tempfile.TemporaryDirectory(prefix="spf-calibration-") as scratch:
-                path = Path(scratch) / CALIBRATION_FILE
-                path.write_text(evaluation.calibration.to_json(), encoding="utf-8")
-                client.log_model_artifact(info.model_id, str(path))
+        with tempfile.TemporaryDirectory(prefix="spf-model-") as scratch, _quiet_signature():
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(SERVING_CODE),
+                artifacts=_write_artifacts(evaluation, Path(scratch)),
+                registered_model_name=REGISTERED_MODEL if register else None,
+                pip_requirements=_pinned_requirements(),  # no inference: it runs a subprocess
+            )
         if not register:
             return run.info.run_id, None, None
         version = str(info.registered_model_version)
@@ -153,6 +167,39 @@ def log_training(evaluation: Evaluation, register: bool) -> tuple[str, str | Non
             fingerprint = files_fingerprint(_download(mlflow, REGISTERED_MODEL, version, scratch))
         client.set_model_version_tag(REGISTERED_MODEL, version, FINGERPRINT_TAG, fingerprint)
         return run.info.run_id, version, fingerprint
+
+
+@contextmanager
+def _quiet_signature() -> Iterator[None]:
+    """Without MLflow's warning that it cannot infer the model's signature: the served model
+    has no input schema on purpose (it checks the columns itself, so that a wrong column is an
+    answer rather than MLflow's error)."""
+
+    def keep(record: logging.LogRecord) -> bool:
+        return "infer model signature" not in record.getMessage()
+
+    logger = logging.getLogger("mlflow.pyfunc")
+    logger.addFilter(keep)
+    try:
+        yield
+    finally:
+        logger.removeFilter(keep)
+
+
+def _write_artifacts(evaluation: Evaluation, directory: Path) -> dict[str, str]:
+    """The champion's artifacts written to `directory`: {artifact name: path}."""
+    import skops.io
+
+    from ml.scoring_sql import scoring_sql
+
+    paths = {name: directory / file for name, file in ARTIFACT_FILES.items()}
+    skops.io.dump(evaluation.champion, paths[PIPELINE_ARTIFACT])
+    paths[SCORING_SQL_ARTIFACT].write_text(scoring_sql().to_json(), encoding="utf-8")
+    if evaluation.calibration is None:  # an evaluation without one serves predictions only
+        del paths[CALIBRATION_ARTIFACT]
+    else:
+        paths[CALIBRATION_ARTIFACT].write_text(evaluation.calibration.to_json(), encoding="utf-8")
+    return {name: str(path) for name, path in paths.items()}
 
 
 def log_anomalies(run_id: str, anomalies: Any) -> None:
@@ -214,8 +261,7 @@ class Champion:
     run_id: str
     version: str
     fingerprint: str
-    # its interval, probability and reasons (calibration.json); None for a version registered
-    # before they were
+    # its interval, probability and reasons (calibration.json); None when trained without
     calibration: Calibration | None = None
 
 
@@ -267,51 +313,118 @@ def load_champion(version: str | None = None, target: str | None = None) -> Cham
     return load_version(record.registered_model, record.model_version, record.fingerprint_sha256)
 
 
-def verify_files(record: ChampionRecord) -> None:
-    """Refuse (one line) unless the recorded champion's files are the ones registered."""
+def verify_files(record: ChampionRecord) -> list[str]:
+    """The recorded champion's files (their paths in the model), refused (one line) unless
+    they are the ones registered."""
     _require_store()
     mlflow = _use_store()
     with tempfile.TemporaryDirectory(prefix="spf-model-") as scratch:
-        _checked_files(mlflow, record.registered_model, record.model_version, scratch,
-                       record.fingerprint_sha256)  # fmt: skip
+        _, local, _ = _checked_files(mlflow, record.registered_model, record.model_version,
+                                     scratch, record.fingerprint_sha256)  # fmt: skip
+        files = (path.relative_to(local).as_posix() for path in local.rglob("*") if path.is_file())
+        return sorted(name for name in files if name not in _DOWNLOAD_ONLY)
 
 
 def load_version(name: str, version: str, recorded: str | None = None) -> Champion:
     """Version `version` of model `name`, refused (one line) unless its files are the ones
     registered: their fingerprint must equal the version's tag and, when given, `recorded`
-    (the warehouse's record of it)."""
-    import skops.io
-    from mlflow.models import Model
-
+    (the warehouse's record of it). Its files are read, its code is not run."""
     _require_store()
     mlflow = _use_store()
-    wanted = f"Model '{name}' version {version}"
     with tempfile.TemporaryDirectory(prefix="spf-model-") as scratch:
         model_version, local, found = _checked_files(mlflow, name, version, scratch, recorded)
-        flavor = Model.load(str(local)).flavors.get("sklearn", {})
-        if flavor.get("serialization_format") != "skops":
-            raise ConfigurationError(f"{wanted} is not saved with skops; refusing to load it")
-        try:
-            pipeline = skops.io.load(local / flavor["pickled_model"], trusted=SKOPS_TRUSTED_TYPES)
-        except Exception as error:  # noqa: BLE001 - whatever the file holds, one line
-            reason = (str(error).strip().splitlines() or [""])[0]
-            raise ConfigurationError(
-                f"{wanted} cannot be loaded as a skops file of ml.models.SKOPS_TRUSTED_TYPES"
-                f" ({type(error).__name__}: {reason}); refusing to load it"
-            ) from None
-        calibration = _read_calibration(wanted, local / CALIBRATION_FILE)
-    return Champion(pipeline, model_version.run_id, str(model_version.version), found, calibration)
+        artifacts = _artifact_paths(local, f"Model '{name}' version {version}")
+        return _read_champion(
+            artifacts, model_version.run_id, str(model_version.version), found, name
+        )
 
 
-def _read_calibration(wanted: str, path: Path) -> Calibration | None:
-    """The model's calibration.json (checked with the other files), or None without one."""
-    if not path.is_file():
-        return None
+def load_served(artifacts: Mapping[str, str]) -> tuple[Champion, ScoringSql]:
+    """The champion and its scoring SQL, as the served model (ml/serving.py) loads them from
+    the files `mlflow models serve` downloaded (`artifacts`: name -> path, MLflow's
+    PythonModelContext.artifacts). When SERVED_FINGERPRINT (set by `python -m ml serve` to the
+    fingerprint it checked) is set, the files must have that fingerprint."""
+    import yaml
+    from mlflow.models import Model
+
+    local = Path(artifacts[PIPELINE_ARTIFACT]).parents[1]  # <model>/artifacts/pipeline.skops
+    meta = local / _DOWNLOAD_ONLY[0]  # the registered name and version, when served by them
+    registered = yaml.safe_load(meta.read_text()) if meta.is_file() else {}
+    name = str(registered.get("model_name", REGISTERED_MODEL))
+    version = str(registered.get("model_version", "?"))
+    wanted = f"Model '{name}' version {version}"
+    found = files_fingerprint(local)
+    expected = os.environ.get(SERVED_FINGERPRINT)
+    if expected:
+        _check_fingerprint(wanted, found, expected, None)
+    paths = {key: Path(value) for key, value in artifacts.items()}
+    champion = _read_champion(paths, str(Model.load(str(local)).run_id), version, found, name)
+    return champion, _read_scoring_sql(wanted, paths[SCORING_SQL_ARTIFACT])
+
+
+def _artifact_paths(local: Path, wanted: str) -> dict[str, Path]:
+    """The paths of a registered model's artifacts; refused unless it is a pyfunc model from
+    code with its pipeline saved with skops (the layout log_training writes)."""
+    from mlflow.models import Model
+
+    flavor = Model.load(str(local)).flavors.get("python_function", {})
+    artifacts = {
+        name: local / spec["path"]
+        for name, spec in (flavor.get("artifacts") or {}).items()
+        if isinstance(spec, dict) and "path" in spec
+    }
+    pipeline = artifacts.get(PIPELINE_ARTIFACT)
+    if "model_code_path" not in flavor or pipeline is None or pipeline.suffix != ".skops":
+        raise ConfigurationError(
+            f"{wanted} is not a champion this version of the project can load (a pyfunc model"
+            " from code with its pipeline saved with skops; it was registered before, or by"
+            " something else); refusing to load it: retrain (`make run`)"
+        )
+    return artifacts
+
+
+def _read_champion(
+    artifacts: Mapping[str, Path], run_id: str, version: str, fingerprint: str, name: str
+) -> Champion:
+    """The pipeline (skops, this module's trusted types) and the calibration of a model whose
+    files have been checked."""
+    import skops.io
+
+    wanted = f"Model '{name}' version {version}"
+    try:
+        pipeline = skops.io.load(artifacts[PIPELINE_ARTIFACT], trusted=SKOPS_TRUSTED_TYPES)
+    except Exception as error:  # noqa: BLE001 - whatever the file holds, one line
+        reason = (str(error).strip().splitlines() or [""])[0]
+        raise ConfigurationError(
+            f"{wanted} cannot be loaded as a skops file of ml.models.SKOPS_TRUSTED_TYPES"
+            f" ({type(error).__name__}: {reason}); refusing to load it"
+        ) from None
+    path = artifacts.get(CALIBRATION_ARTIFACT)
+    calibration = _read_calibration(wanted, path) if path is not None else None
+    return Champion(pipeline, run_id, version, fingerprint, calibration)
+
+
+def _read_calibration(wanted: str, path: Path) -> Calibration:
+    """The model's calibration.json (checked with the other files)."""
+    from ml.intervals import Calibration, CalibrationError
+
     try:
         return Calibration.from_json(path.read_text(encoding="utf-8"))
-    except (CalibrationError, UnicodeDecodeError) as error:
+    except (CalibrationError, UnicodeDecodeError, OSError) as error:
         raise ConfigurationError(
-            f"{wanted} has an unreadable {CALIBRATION_FILE} ({error}); retrain (`make run`)"
+            f"{wanted} has an unreadable {path.name} ({error}); retrain (`make run`)"
+        ) from None
+
+
+def _read_scoring_sql(wanted: str, path: Path) -> ScoringSql:
+    """The model's scoring_sql.json (checked with the other files)."""
+    from ml.scoring_sql import ScoringFailed, ScoringSql
+
+    try:
+        return ScoringSql.from_json(path.read_text(encoding="utf-8"))
+    except (ScoringFailed, UnicodeDecodeError, OSError) as error:
+        raise ConfigurationError(
+            f"{wanted} has an unreadable {path.name} ({error}); retrain (`make run`)"
         ) from None
 
 

@@ -11,6 +11,7 @@ import pickle
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,6 +121,13 @@ def test_ml_champion_prints_the_warehouse_alias_uri_version_and_fingerprint(
     assert shown["model"] == f"URI    models:/{REGISTERED_MODEL}@{a.alias()}"
     assert shown["version"].startswith(f"{record['model_version']} (run {record['run_id']},")
     assert shown["fingerprint"].startswith(f"sha256:{record['fingerprint_sha256']}")
+    # a pyfunc model from code: its code and artifacts, no pickled Python object
+    assert shown["files"].split(", ") == [
+        "MLmodel", "artifacts/calibration.json", "artifacts/pipeline.skops",
+        "artifacts/scoring_sql.json", "conda.yaml", "python_env.yaml", "requirements.txt",
+        "serving.py",
+    ]  # fmt: skip
+    assert shown["serve"] == "python -m ml serve [--port 5300] (make serve)"
 
 
 def assert_a_run_without_a_model_keeps_the_champion(pair: Pair) -> None:
@@ -140,19 +148,27 @@ def test_a_run_that_registers_no_model_keeps_the_warehouse_champion(duckdb_pair:
 # -- the champion's integrity ----------------------------------------------------------------
 
 
-@pytest.fixture
-def champion_file(duckdb_pair: Pair) -> Iterator[Path]:
-    """A's registered skops file in the store's mlruns/, restored byte for byte afterwards."""
-    record = duckdb_pair.a.recorded_champion()
-    models = duckdb_pair.a.store / "mlruns" / "models"
+def registered_file(pair: Pair, name: str) -> Iterator[Path]:
+    """A file of A's registered model in the store's mlruns/ (`name`, relative to the model's
+    MLmodel), restored byte for byte afterwards."""
+    record = pair.a.recorded_champion()
+    models = pair.a.store / "mlruns" / "models"
     (saved,) = [
-        path.parent / "model.skops"
+        path.parent / name
         for path in models.glob("*/artifacts/MLmodel")
         if f"run_id: {record['run_id']}" in path.read_text()
     ]
     original = saved.read_bytes()
-    yield saved
-    saved.write_bytes(original)
+    try:
+        yield saved
+    finally:
+        saved.write_bytes(original)
+
+
+@pytest.fixture
+def champion_file(duckdb_pair: Pair) -> Iterator[Path]:
+    """A's fitted pipeline, saved with skops."""
+    yield from registered_file(duckdb_pair, "artifacts/pipeline.skops")
 
 
 def assert_refused_in_one_line(pair: Pair, directory: Path, version: str) -> None:
@@ -186,6 +202,19 @@ def test_a_pickle_in_place_of_the_skops_file_is_refused_in_one_line(
 ) -> None:
     champion_file.write_bytes(pickle.dumps({"coef_": [1e9]}))
     assert_refused_in_one_line(duckdb_pair, tmp_path, duckdb_pair.a_before_b[0])
+
+
+@pytest.mark.parametrize(
+    "name", ["serving.py", "artifacts/calibration.json", "artifacts/scoring_sql.json", "MLmodel"]
+)
+def test_a_champion_with_any_other_file_altered_is_refused_in_one_line(
+    duckdb_pair: Pair, tmp_path: Path, name: str
+) -> None:
+    """The served model's code, its calibration, its scoring SQL and its description are
+    fingerprinted with the pipeline: a byte added to any of them is refused."""
+    with contextmanager(registered_file)(duckdb_pair, name) as saved:
+        saved.write_bytes(saved.read_bytes() + b"\n")
+        assert_refused_in_one_line(duckdb_pair, tmp_path, duckdb_pair.a_before_b[0])
 
 
 def test_predictions_for_extreme_valid_students_stay_within_the_score_range(

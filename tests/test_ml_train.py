@@ -155,9 +155,13 @@ def test_champion_is_registered_with_its_alias_and_saved_with_skops(
 
     logged_model = client.get_logged_model(version.source.removeprefix("models:/"))
     saved = Path(urlparse(logged_model.artifact_location).path)
-    flavor = Model.load(str(saved)).flavors["sklearn"]
-    assert flavor["serialization_format"] == "skops"
-    assert flavor["skops_trusted_types"] == SKOPS_TRUSTED_TYPES
+    # a pyfunc model from code (ml/serving.py), nothing pickled; the pipeline saved with skops
+    flavor = Model.load(str(saved)).flavors["python_function"]
+    assert flavor["loader_module"] == "mlflow.pyfunc.loaders.code_model"
+    assert (saved / "serving.py").read_text() == (PROJECT_ROOT / "ml" / "serving.py").read_text()
+    assert not [path for path in saved.rglob("*") if path.suffix in (".pkl", ".pickle")]
+    pipeline = saved / flavor["artifacts"]["pipeline"]["path"]
+    assert set(skops.io.get_untrusted_types(file=pipeline)) <= set(SKOPS_TRUSTED_TYPES)
 
     champion = load_champion()  # the active warehouse's (SPF_DUCKDB_PATH)
     assert (champion.run_id, champion.version) == (version.run_id, str(version.version))
