@@ -11,13 +11,14 @@ RAW_CSV ?=
 override RAW_CSV := $(value RAW_CSV)
 export RAW_CSV
 DOCS_PORT ?= 8080
+SERVE_PORT ?= 5300
 
 export SPF_TARGET := $(TARGET)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run test unit lint docs app report sample bench clean
+.PHONY: install run test unit lint docs app report serve sample bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@echo "==> Creating $(VENV) and installing the project (first run only, about 2 minutes)"
@@ -58,6 +59,11 @@ app: install
 
 report: install
 	$(BIN)/python -m insights.report
+
+# the active warehouse's champion as an HTTP service on 127.0.0.1:$(SERVE_PORT), by `mlflow models
+# serve` (POST /invocations; see the README); Ctrl-C stops it
+serve: install
+	$(BIN)/python -m ml serve --port $(SERVE_PORT)
 
 # the warehouse at 100k, 1M and 10M rows against a hand-written floor (an hour or more; not part
 # of `make test`): writes benchmarks/RESULTS.md

@@ -1,14 +1,19 @@
-"""python -m ml train | predict | champion: the ML step's command line."""
+"""python -m ml train | predict | champion | serve: the ML step's command line."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import socket
+import sys
 from pathlib import Path
 
 from spf import interrupts
 from spf.errors import exit_code_of
 
 TARGET_HELP = "dbt target (default: SPF_TARGET or duckdb)"
+SERVE_HOST = "127.0.0.1"  # loopback only: put a proxy with TLS and authentication in front
+SERVE_PORT = 5300
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
         "champion", help="the warehouse's champion: its alias, model URI, version, fingerprint"
     )
     champion.add_argument("--target", help=TARGET_HELP)
+    serve = commands.add_parser(
+        "serve", help="serve the warehouse's champion over HTTP with `mlflow models serve`"
+    )
+    serve.add_argument(
+        "--port", type=int, default=SERVE_PORT, help=f"port on {SERVE_HOST} (default {SERVE_PORT})"
+    )
+    serve.add_argument("--target", help=TARGET_HELP)
     return parser
 
 
@@ -46,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
             train_in_place(args.target)
         elif args.command == "champion":
             print_champion(args.target)
+        elif args.command == "serve":
+            serve_champion(args.target, args.port)
         else:
             from ml.predict import predict
 
@@ -93,7 +107,7 @@ def print_champion(target: str | None) -> None:
     print(f"version      {record.model_version} (run {record.run_id}, trained {record.trained_at})")
     print(f"fingerprint  sha256:{record.fingerprint_sha256} (files checked)")
     print(f"files        {', '.join(files)}")
-    print("serve        python -m ml serve [--port 5300] (make serve)")
+    print(f"serve        python -m ml serve [--port {SERVE_PORT}] (make serve)")
     if aliased != record.model_version:
         points = f"points at version {aliased}" if aliased else "is not set"
         print(
@@ -102,3 +116,67 @@ def print_champion(target: str | None) -> None:
             f" this warehouse moves it. Meanwhile serve models:/{record.registered_model}/"
             f"{record.model_version}"
         )
+
+
+def serve_champion(target: str | None, port: int) -> None:
+    """Serve the active warehouse's champion on SERVE_HOST:`port`: its alias's URI (the
+    version's own while the alias lags, see print_champion), once its files are checked, with
+    `mlflow models serve --env-manager local` from this environment (its bin/ first on PATH,
+    or MLflow cannot find uvicorn) and telemetry off. This process becomes that command, so
+    Ctrl-C or SIGTERM stops the server. The served model checks again, when it loads, that its
+    files have the fingerprint checked here (ml.tracking.SERVED_FINGERPRINT)."""
+    from ml import tracking
+    from spf.profile import ConfigurationError
+
+    if not 1 <= port <= 65535:
+        raise ConfigurationError(f"Port {port} is not a port number (1 to 65535)")
+    found = tracking.warehouse_champion(target)
+    record = found.record
+    tracking.verify_files(record)
+    if tracking.alias_version(found.alias) == record.model_version:
+        uri = tracking.model_uri(found.alias)
+    else:
+        uri = f"models:/{record.registered_model}/{record.model_version}"
+    _require_free_port(port)
+    bin_dir = Path(sys.prefix) / "bin"
+    mlflow = bin_dir / "mlflow"
+    if not mlflow.is_file():
+        raise ConfigurationError(
+            f"MLflow's command is not at {mlflow}: install the project (`make install`)"
+        )
+    uri_of_store = tracking.tracking_uri()
+    environment = {
+        **os.environ,
+        "PATH": os.pathsep.join([str(bin_dir), os.environ.get("PATH", "")]),
+        "MLFLOW_TRACKING_URI": uri_of_store,
+        "MLFLOW_REGISTRY_URI": uri_of_store,
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "1",
+        tracking.SERVED_FINGERPRINT: record.fingerprint_sha256,
+    }
+    command = [
+        str(mlflow), "models", "serve", "-m", uri, "--env-manager", "local",
+        "-h", SERVE_HOST, "-p", str(port),
+    ]  # fmt: skip
+    print(
+        f"serving {uri} (version {record.model_version}, files checked) for the warehouse"
+        f" {found.identity} on http://{SERVE_HOST}:{port}: POST /invocations, GET /ping;"
+        " Ctrl-C stops it",
+        flush=True,
+    )
+    os.execve(command[0], command, environment)
+
+
+def _require_free_port(port: int) -> None:
+    """Refuse (one line) a port something already listens on, before MLflow loads the model."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind((SERVE_HOST, port))
+        except OSError as error:
+            from spf.profile import ConfigurationError
+
+            raise ConfigurationError(
+                f"Port {port} on {SERVE_HOST} is not free ({error.strerror}): pass another one"
+                " (`python -m ml serve --port N`, `make serve SERVE_PORT=N`)"
+            ) from None
