@@ -218,6 +218,15 @@ def format_report(evaluation: Evaluation) -> str:
         f" CV: {evaluation.settings['cv']}.",
         f"most important features: {top}.",
     ]
+    champion = evaluation.metrics.loc[evaluation.metrics["is_champion"]].iloc[0]
+    if "interval_coverage" in champion:
+        lines.append(
+            f"{evaluation.settings['interval_confidence'] * 100:.0f} % interval (split conformal):"
+            f" hold-out coverage {champion['interval_coverage']:.3f}, mean width"
+            f" {champion['interval_mean_width']:.2f} points; P(score <"
+            f" {evaluation.settings['at_risk_below_score']:g}) Brier"
+            f" {champion['brier_score']:.4f} (base rate {champion['brier_score_base_rate']:.4f})."
+        )
     return "\n".join(lines)
 
 
