@@ -33,7 +33,7 @@ import math
 import numbers
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -347,6 +347,8 @@ def load_served(artifacts: Mapping[str, str]) -> tuple[Champion, ScoringSql]:
     import yaml
     from mlflow.models import Model
 
+    from ml.scoring_sql import ScoringSql
+
     local = Path(artifacts[PIPELINE_ARTIFACT]).parents[1]  # <model>/artifacts/pipeline.skops
     meta = local / _DOWNLOAD_ONLY[0]  # the registered name and version, when served by them
     registered = yaml.safe_load(meta.read_text()) if meta.is_file() else {}
@@ -359,7 +361,7 @@ def load_served(artifacts: Mapping[str, str]) -> tuple[Champion, ScoringSql]:
         _check_fingerprint(wanted, found, expected, None)
     paths = {key: Path(value) for key, value in artifacts.items()}
     champion = _read_champion(paths, str(Model.load(str(local)).run_id), version, found, name)
-    return champion, _read_scoring_sql(wanted, paths[SCORING_SQL_ARTIFACT])
+    return champion, _read_artifact(wanted, paths[SCORING_SQL_ARTIFACT], ScoringSql.from_json)
 
 
 def _artifact_paths(local: Path, wanted: str) -> dict[str, Path]:
@@ -390,6 +392,8 @@ def _read_champion(
     files have been checked."""
     import skops.io
 
+    from ml.intervals import Calibration
+
     wanted = f"Model '{name}' version {version}"
     try:
         pipeline = skops.io.load(artifacts[PIPELINE_ARTIFACT], trusted=SKOPS_TRUSTED_TYPES)
@@ -400,29 +404,16 @@ def _read_champion(
             f" ({type(error).__name__}: {reason}); refusing to load it"
         ) from None
     path = artifacts.get(CALIBRATION_ARTIFACT)
-    calibration = _read_calibration(wanted, path) if path is not None else None
+    calibration = None if path is None else _read_artifact(wanted, path, Calibration.from_json)
     return Champion(pipeline, run_id, version, fingerprint, calibration)
 
 
-def _read_calibration(wanted: str, path: Path) -> Calibration:
-    """The model's calibration.json (checked with the other files)."""
-    from ml.intervals import Calibration, CalibrationError
-
+def _read_artifact(wanted: str, path: Path, read: Callable[[str], Any]) -> Any:
+    """A JSON artifact of the model (checked with the other files), read by `read`; refused in
+    one line when it cannot be."""
     try:
-        return Calibration.from_json(path.read_text(encoding="utf-8"))
-    except (CalibrationError, UnicodeDecodeError, OSError) as error:
-        raise ConfigurationError(
-            f"{wanted} has an unreadable {path.name} ({error}); retrain (`make run`)"
-        ) from None
-
-
-def _read_scoring_sql(wanted: str, path: Path) -> ScoringSql:
-    """The model's scoring_sql.json (checked with the other files)."""
-    from ml.scoring_sql import ScoringFailed, ScoringSql
-
-    try:
-        return ScoringSql.from_json(path.read_text(encoding="utf-8"))
-    except (ScoringFailed, UnicodeDecodeError, OSError) as error:
+        return read(path.read_text(encoding="utf-8"))
+    except (ValueError, ConfigurationError, OSError) as error:
         raise ConfigurationError(
             f"{wanted} has an unreadable {path.name} ({error}); retrain (`make run`)"
         ) from None
