@@ -35,9 +35,11 @@ class ServedChampion(mlflow.pyfunc.PythonModel):
 
     def load_context(self, context: Any) -> None:
         from ml.tracking import load_served
+        from spf.columns import raw_header
 
         self._champion, self._sql = load_served(context.artifacts)
-        self.predict(context, pd.DataFrame())  # imports and first-use costs paid at start
+        # no student, every step: the imports and first-use costs are paid before /ping answers
+        self.predict(context, pd.DataFrame(columns=raw_header()))
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> pd.DataFrame:
         from spf.profile import ConfigurationError
