@@ -1,4 +1,4 @@
--- Which students does the model predict to be at risk, lowest predicted score first, and why?
+-- Which students does the model predict to be at risk, most likely first, and why?
 with
 
 predictions as (
@@ -17,7 +17,11 @@ at_risk as (
     select
         predictions.student_key,
         predictions.source_row_number,
+        predictions.probability_below_at_risk_score,
         predictions.predicted_exam_score,
+        predictions.predicted_lower,
+        predictions.predicted_upper,
+        predictions.top_reasons,
         predictions.exam_score,
         results.attendance_pct,
         results.hours_studied,
@@ -36,4 +40,4 @@ at_risk as (
 )
 
 select * from at_risk
-order by predicted_exam_score, source_row_number
+order by probability_below_at_risk_score desc, predicted_exam_score asc, source_row_number asc
