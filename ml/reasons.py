@@ -178,19 +178,58 @@ def _linear_contributions(
     names = [str(name) for name in prepare.get_feature_names_out()]
     prepared = np.asarray(prepare.transform(x), dtype="float64")
     centred = prepared - np.array([scaled_average[name] for name in names])
-    per_column = centred * np.ravel(model.coef_)
+    # each prepared column's points summed into its factor's (a one-hot group's into one), by
+    # one product with a 0/1 membership matrix
+    membership = np.zeros((len(names), len(factors)))
     position = {name: i for i, name in enumerate(names)}
-    return np.column_stack(
-        [
-            per_column[:, [position[name] for name in factor.features]].sum(axis=1)
-            for factor in factors
-        ]
-    )
+    for index, factor in enumerate(factors):
+        membership[[position[name] for name in factor.features], index] = 1.0
+    return (centred * np.ravel(model.coef_)) @ membership
 
 
 def points_text(points: float) -> str:
-    """Signed exam points to one decimal, with a true minus sign: +2.0, −4.1."""
-    return f"{points:+.1f}".replace("-", MINUS)
+    """Signed exam points to the nearest tenth (half to even), with a true minus sign: +2.0,
+    −4.1; a contribution that rounds to nothing is +0.0."""
+    return _tenths_text(round(points * 10))
+
+
+def _tenths_text(tenths: int) -> str:
+    sign = MINUS if tenths < 0 else "+"
+    return f"{sign}{abs(tenths) // 10}.{abs(tenths) % 10}"
+
+
+def _value_texts(factor: Factor, block: np.ndarray) -> np.ndarray:
+    """Factor.value_text of every row of `block` (the factor's feature columns), vectorised:
+    numbers are written once per distinct value, categories looked up."""
+    if factor.encoding == "measure":
+        codes, distinct = pd.factorize(block[:, 0], use_na_sentinel=False)
+        texts = np.array([factor.value_text([value]) for value in distinct.tolist()], dtype=object)
+        return texts[codes]
+    words = np.array([*factor.values, NOT_GIVEN], dtype=object)
+    if factor.encoding == "one_hot":
+        single = (block == 1).sum(axis=1) == 1
+        return words[np.where(single, np.argmax(block == 1, axis=1), len(factor.values))]
+    code = block[:, 0]
+    known = ~np.isnan(code) & (code >= 0) & (code < len(factor.values))
+    return words[np.where(known, np.nan_to_num(code, nan=0).astype(int), len(factor.values))]
+
+
+def _reason_texts(factor: Factor, block: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """ "<label> <value> (<points> points)" for each row, written once per distinct (value,
+    points to the tenth) pair: half a million students cost a few thousand strings."""
+    value_ids, values = pd.factorize(_value_texts(factor, block))
+    tenths = np.rint(points * 10).astype(np.int64)
+    low = int(tenths.min())
+    span = int(tenths.max()) - low + 1  # one key per (value, tenths) pair
+    pair_ids, pairs = pd.factorize(value_ids * span + (tenths - low))
+    texts = np.array(
+        [
+            f"{factor.label} {values[pair // span]} ({_tenths_text(pair % span + low)} points)"
+            for pair in pairs.tolist()
+        ],
+        dtype=object,
+    )
+    return texts[pair_ids]
 
 
 def top_reasons(x: pd.DataFrame, points: np.ndarray, factors: Sequence[Factor]) -> pd.DataFrame:
@@ -199,27 +238,27 @@ def top_reasons(x: pd.DataFrame, points: np.ndarray, factors: Sequence[Factor]) 
     label) and `reason_<n>_points` (signed: positive raises the prediction)."""
     count = min(TOP_REASONS, len(factors))
     order = np.argsort(-np.abs(points), axis=1, kind="stable")[:, :count]
-    position = {name: i for i, name in enumerate(x.columns)}
-    columns = [[position[name] for name in factor.features] for factor in factors]
+    rows = np.arange(len(x))
     values = x.to_numpy(dtype="float64")
-    texts, labels, chosen = [], [], []
-    for row in range(len(x)):
-        parts, row_labels, row_points = [], [], []
-        for index in order[row]:
-            factor, value = factors[index], float(points[row, index])
-            described = factor.describe(values[row, columns[index]].tolist())
-            parts.append(f"{described} ({points_text(value)} points)")
-            row_labels.append(factor.label)
-            row_points.append(value)
-        texts.append("; ".join(parts))
-        labels.append(row_labels)
-        chosen.append(row_points)
-    frame = {"top_reasons": pd.Series(texts, index=x.index, dtype="object")}
+    position = {name: i for i, name in enumerate(x.columns)}
+    labels = np.array([factor.label for factor in factors], dtype=object)
+    frame: dict[str, pd.Series] = {}
+    text = np.full(len(x), "", dtype=object)
     for n in range(TOP_REASONS):
-        frame[f"reason_{n + 1}_factor"] = pd.Series(
-            [row[n] if n < count else None for row in labels], index=x.index, dtype="object"
-        )
-        frame[f"reason_{n + 1}_points"] = pd.Series(
-            [row[n] if n < count else np.nan for row in chosen], index=x.index, dtype="float64"
-        )
-    return pd.DataFrame(frame, index=x.index)
+        name = f"reason_{n + 1}"
+        if n >= count:
+            frame[f"{name}_factor"] = pd.Series(None, index=x.index, dtype="object")
+            frame[f"{name}_points"] = pd.Series(np.nan, index=x.index, dtype="float64")
+            continue
+        chosen = order[:, n]
+        chosen_points = points[rows, chosen]
+        described = np.empty(len(x), dtype=object)
+        for index, factor in enumerate(factors):
+            which = chosen == index
+            if which.any():
+                block = values[np.ix_(which, [position[c] for c in factor.features])]
+                described[which] = _reason_texts(factor, block, chosen_points[which])
+        text = described if n == 0 else text + "; " + described
+        frame[f"{name}_factor"] = pd.Series(labels[chosen], index=x.index, dtype="object")
+        frame[f"{name}_points"] = pd.Series(chosen_points, index=x.index, dtype="float64")
+    return pd.DataFrame({"top_reasons": pd.Series(text, index=x.index, dtype="object"), **frame})

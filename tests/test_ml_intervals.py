@@ -177,6 +177,22 @@ def test_top_reasons_are_the_largest_contributions_in_words(linear_fit) -> None:
     assert first["top_reasons"].startswith(expected)
     ordered = reasons[["reason_1_points", "reason_2_points", "reason_3_points"]].abs()
     assert (ordered.diff(axis=1).iloc[:, 1:] <= 0).all().all()
+    # every student's text says, factor by factor, what Factor.describe says of one value
+    by_label = {factor.label: factor for factor in calibration.factors}
+    for row in range(len(x)):
+        expected_parts = []
+        for n in (1, 2, 3):
+            factor = by_label[reasons[f"reason_{n}_factor"].iloc[row]]
+            value = factor.describe(x[list(factor.features)].iloc[row].tolist())
+            expected_parts.append(
+                f"{value} ({points_text(reasons[f'reason_{n}_points'].iloc[row])} points)"
+            )
+        assert reasons["top_reasons"].iloc[row] == "; ".join(expected_parts)
+    assert reasons["top_reasons"].str.contains("Teacher quality not given").iloc[5] or (
+        "Teacher quality" not in reasons["top_reasons"].iloc[5]
+    )
+    none = top_reasons(x.head(0), points[:0], calibration.factors)
+    assert len(none) == 0 and "reason_3_points" in none.columns
 
 
 def test_other_champions_are_explained_by_setting_a_factor_to_the_average(linear_fit) -> None:
