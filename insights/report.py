@@ -249,10 +249,12 @@ def render(snapshot: Snapshot, generated_at: datetime | None = None) -> str:
             findings_section(snapshot),
             model_section(snapshot),
             data_quality_section(snapshot),
-            "<h2>Method</h2><p class='note'>Intervals are 95 % normal-approximation intervals "
-            "(estimate ± 1.96 standard errors) computed in SQL by the findings marts; p-values "
-            "are adjusted by Holm's method. See the docs site (`make docs`) for the "
-            "definitions.</p>",
+            "<h2>Method</h2><p class='note'>The findings' intervals are 95 % "
+            "normal-approximation intervals (estimate ± 1.96 standard errors) computed in SQL by "
+            "the findings marts; p-values are adjusted by Holm's method. The model's prediction "
+            "interval is split conformal: the prediction ± the calibrated quantile of the "
+            "absolute residuals of students its fit did not train on. See the docs site "
+            "(`make docs`) for the definitions.</p>",
         ]
     )
     return (
