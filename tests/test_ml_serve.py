@@ -236,7 +236,10 @@ def test_the_served_model_refuses_files_other_than_the_ones_checked(
     use_warehouse_in_process(monkeypatch, env)
     recorded = sample_warehouse.query("select * from ml.champion").iloc[0]
     uri = f"models:/{recorded['registered_model']}/{recorded['model_version']}"
+    # both: a `models:/` URI is read from the registry, which an earlier test of this process
+    # may have pointed at another warehouse's store
     mlflow.set_tracking_uri(env["MLFLOW_TRACKING_URI"])
+    mlflow.set_registry_uri(env["MLFLOW_TRACKING_URI"])
     monkeypatch.setenv(SERVED_FINGERPRINT, recorded["fingerprint_sha256"])
     mlflow.pyfunc.load_model(uri)  # the files checked: it loads
     monkeypatch.setenv(SERVED_FINGERPRINT, "0" * 64)
