@@ -23,7 +23,7 @@ from spf.lock import LockLost
 from spf.profile import PROJECT_ROOT, target_settings
 from spf.publish import BuildArea, build_area, environment
 from spf.rawfile import RawFile, RawFileRefused, display_path, inspect_raw_file
-from spf.warehouse import SUFFIX_VARIABLE, open_warehouse
+from spf.warehouse import open_warehouse
 
 SAMPLE_CSV = "seeds/student_performance_factors.csv"
 DATA_ONLY = ["--exclude-resource-type", "unit_test"]
@@ -183,7 +183,7 @@ class Job:
     def docs(self) -> None:
         with landing_skipped():
             if self.published:  # against the published schemas (Postgres: not the shadows)
-                with environment({SUFFIX_VARIABLE: ""}):
+                with environment(self.area.published_environ() or {}):
                     run_dbt(["docs", "generate", "--static"], self.target)
             else:
                 self.dbt(["docs", "generate", "--static"])
