@@ -24,7 +24,7 @@ $(BIN)/.installed: pyproject.toml
 	@echo "==> Creating $(VENV) and installing the project (first run only, about 2 minutes)"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable '.[dev,app,spark]'
+	$(BIN)/python -m pip install --quiet --editable '.[dev,app,spark,orchestration]'
 	touch $@
 
 install: $(BIN)/.installed

@@ -29,6 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--target", help="dbt target (default: SPF_TARGET or duckdb)")
     run_parser.add_argument("--skip-ml", action="store_true", help="build the warehouse only")
     run_parser.add_argument("--skip-docs", action="store_true", help="do not write the docs")
+    run_parser.add_argument(
+        "--accept-shift",
+        action="store_true",
+        help="publish even when a factor's distribution shifted beyond the audit's thresholds",
+    )
     summary_parser = commands.add_parser("summary", help="print the summary of the last build")
     summary_parser.add_argument("--target", help="dbt target (default: SPF_TARGET or duckdb)")
     land_parser = commands.add_parser(
@@ -44,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def command() -> None:
         if args.command == "run":
-            run(args.raw_csv, args.target, args.skip_ml, args.skip_docs)
+            run(args.raw_csv, args.target, args.skip_ml, args.skip_docs, args.accept_shift)
         elif args.command == "land":
             land_only(args.raw_csv, args.target)
         else:

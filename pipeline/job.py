@@ -63,6 +63,7 @@ class Job:
 
     target: str | None = None
     raw_csv: str | None = None  # None: keep the published raw table (or land the sample)
+    accept_shift: bool = False  # publish even when the audit finds a factor's distribution shifted
     settings: dict[str, Any] = field(init=False)
     area: BuildArea = field(init=False)
     raw: RawFile | None = field(init=False, default=None)
@@ -94,6 +95,8 @@ class Job:
             try:
                 with environment(self.area.environ()):
                     yield self
+                if not self.published:  # a caller (a Dagster run) stopped before publishing
+                    self._discard()
             except KeyboardInterrupt:
                 self._discard()
                 if self.area.lock_lost and not self.published:
@@ -171,6 +174,17 @@ class Job:
         except DbtCommandFailed:
             raise DbtCommandFailed(explain_failed_build(self.target, self.raw_name)) from None
 
+    def audit(self) -> None:
+        """Compare this load with the published one (marts.rpt_load_comparison); refuse it,
+        publishing nothing, when a factor's distribution shifted beyond the thresholds, unless
+        `accept_shift`. Runs after `build`, before training."""
+        # TODO(issue 21): the load audit
+
+    def record_load(self) -> None:
+        """Add this load to the history in the build area (published with it); a load of the
+        file the published warehouse holds (same SHA-256) adds nothing. Runs before `publish`."""
+        # TODO(issue 21): the load history
+
     def train(self) -> None:
         from ml.train import train
 
@@ -215,12 +229,18 @@ class Job:
             print(f"champion: '{tracking.model_uri(alias)}' is now version {registered}")
 
 
-def run(raw_csv: str | None, target: str | None, skip_ml: bool, skip_docs: bool) -> None:
+def run(
+    raw_csv: str | None,
+    target: str | None,
+    skip_ml: bool,
+    skip_docs: bool,
+    accept_shift: bool = False,
+) -> None:
     """The main job, every step in order."""
-    job = Job(target=target, raw_csv=raw_csv)
+    job = Job(target=target, raw_csv=raw_csv, accept_shift=accept_shift)
     docs_early = not skip_docs and not job.area.docs_after_publish
     docs_late = not skip_docs and job.area.docs_after_publish
-    steps = Steps(total=4 + (0 if skip_ml else 2) + (0 if skip_docs else 1))
+    steps = Steps(total=5 + (0 if skip_ml else 2) + (0 if skip_docs else 1))
     source = (
         display_path(raw_csv)
         if raw_csv
@@ -231,11 +251,14 @@ def run(raw_csv: str | None, target: str | None, skip_ml: bool, skip_docs: bool)
         job.land()
         steps.start("Building and testing the warehouse aside: dbt build")
         job.build()
+        steps.start("Auditing this load against the published one")
+        job.audit()
         if not skip_ml:
             steps.start("Training and evaluating the exam-score models (ml train)")
             job.train()
             steps.start("Building the predictions: dbt build --select tag:ml_outputs")
             job.build_predictions()
+        job.record_load()
         if docs_early:
             steps.start("Writing the docs site: dbt docs generate --static")
             job.docs()
