@@ -10,7 +10,7 @@ step fails or is interrupted, so readers keep the published warehouse.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,6 +70,9 @@ class Job:
     variables: dict[str, object] = field(init=False, default_factory=dict)
     # environment variables of the run's dbt commands (the user's name of the raw file)
     dbt_environ: dict[str, str] = field(init=False, default_factory=dict)
+    # called with each of dbt's events of the run's dbt commands (the Dagster assets collect
+    # the nodes' results with one)
+    dbt_callbacks: list[Callable[[Any], None]] = field(init=False, default_factory=list)
     training: Any = field(init=False, default=None)  # ml.train.TrainingResult
     published: bool = field(init=False, default=False)
 
@@ -163,7 +166,7 @@ class Job:
     def dbt(self, args: list[str]) -> None:
         """A dbt command against the build area, with the run's vars."""
         with environment(self.dbt_environ):
-            run_dbt(args, self.target, self.variables)
+            run_dbt(args, self.target, self.variables, self.dbt_callbacks)
 
     def build(self) -> None:
         """dbt build of everything but the ML outputs' models, every data test included (lands

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +107,17 @@ def _raise_interrupt(result: Any) -> None:
 
 
 def run_dbt(
-    args: list[str], target: str | None = None, variables: dict[str, Any] | None = None
+    args: list[str],
+    target: str | None = None,
+    variables: dict[str, Any] | None = None,
+    callbacks: list[Callable[[Any], None]] | None = None,
 ) -> None:
-    """Invoke `dbt <args>` against this project; raise DbtCommandFailed when it fails."""
-    runner = dbtRunner(manifest=_manifest(target, variables), callbacks=[_hide_interrupt_reports])
+    """Invoke `dbt <args>` against this project; raise DbtCommandFailed when it fails.
+    `callbacks` are called with each of dbt's events (e.g. to collect the nodes' results)."""
+    runner = dbtRunner(
+        manifest=_manifest(target, variables),
+        callbacks=[_hide_interrupt_reports, *(callbacks or [])],
+    )
     result = runner.invoke([*args, *_common_args(target, variables)])
     _raise_interrupt(result)
     if not result.success:
