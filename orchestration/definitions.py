@@ -315,7 +315,8 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     _step(job, job.publish)
     if job.area.docs_after_publish:
         _step(job, job.docs)
-    print_summary(job.target)
+    with environment(job.area.published_environ() or {}):
+        print_summary(job.target)
     return dg.MaterializeResult(
         metadata={"guarantee": job.area.guarantee, "engine": job.settings["type"]}
     )
@@ -326,12 +327,15 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     deps=["published_warehouse"],
     group_name="publish",
     kinds={"html"},
+    required_resource_keys={"spf_job"},
     description="The HTML report (make report) of the published warehouse.",
 )
-def report() -> dg.MaterializeResult:
-    from insights.report import write_report
+def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    from insights.report import DEFAULT_OUTPUT, write_report
 
-    path = write_report(PROJECT_ROOT / "reports" / "student_performance_report.html", None)
+    job: Job = context.resources.spf_job
+    with environment(job.area.published_environ() or {}):
+        path = write_report(DEFAULT_OUTPUT, job.target)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
 
 
