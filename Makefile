@@ -10,15 +10,20 @@ RAW_CSV ?=
 # Unicode in a name are just characters of the name.
 override RAW_CSV := $(value RAW_CSV)
 export RAW_CSV
+# ACCEPT_SHIFT=1: publish even when the load audit finds a column's distribution shifted
+# (python -m pipeline run --accept-shift)
+ACCEPT_SHIFT ?=
 DOCS_PORT ?= 8080
 SERVE_PORT ?= 5300
+DAGSTER_PORT ?= 3000
+DAGSTER_HOME ?= .dagster
 
 export SPF_TARGET := $(TARGET)
 export MLFLOW_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export PYTHONUNBUFFERED := 1
 
-.PHONY: install run test unit lint docs app report serve sample bench clean
+.PHONY: install run test unit lint docs app report serve orchestrate sample bench clean
 
 $(BIN)/.installed: pyproject.toml
 	@echo "==> Creating $(VENV) and installing the project (first run only, about 2 minutes)"
@@ -30,7 +35,8 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/python -m pipeline run --target $(TARGET) $(if $(RAW_CSV),--raw-csv "$$RAW_CSV")
+	$(BIN)/python -m pipeline run --target $(TARGET) $(if $(RAW_CSV),--raw-csv "$$RAW_CSV") \
+		$(if $(filter 1 yes true,$(ACCEPT_SHIFT)),--accept-shift)
 
 test: install
 	$(BIN)/python -m pytest
@@ -43,8 +49,8 @@ unit: install
 		&& $(BIN)/dbt test --select "test_type:unit"
 
 lint: install
-	$(BIN)/ruff check spf ml insights pipeline app tests benchmarks
-	$(BIN)/ruff format --check spf ml insights pipeline app tests benchmarks
+	$(BIN)/ruff check spf ml insights pipeline orchestration app tests benchmarks
+	$(BIN)/ruff format --check spf ml insights pipeline orchestration app tests benchmarks
 	$(BIN)/dbt parse --warn-error-options '{"error": ["Deprecations"]}' --quiet
 	$(BIN)/sqlfluff lint models tests/*.sql analyses
 
@@ -65,6 +71,15 @@ report: install
 serve: install
 	$(BIN)/python -m ml serve --port $(SERVE_PORT)
 
+# the pipeline in Dagster's UI on http://127.0.0.1:$(DAGSTER_PORT) (loopback only, telemetry
+# off): the assets from file to app, their checks, runs and logs; the inbox sensor loads each new
+# file of $${SPF_INBOX:-inbox/}. The instance (runs, logs) lives in $(DAGSTER_HOME). Ctrl-C stops it.
+orchestrate: install
+	mkdir -p "$(DAGSTER_HOME)" "$${SPF_INBOX:-inbox}"
+	cp orchestration/dagster.yaml "$(DAGSTER_HOME)/dagster.yaml"
+	DAGSTER_HOME="$(abspath $(DAGSTER_HOME))" PATH="$(abspath $(BIN)):$$PATH" \
+		$(BIN)/dagster dev --host 127.0.0.1 --port $(DAGSTER_PORT)
+
 # the warehouse at 100k, 1M and 10M rows against a hand-written floor (an hour or more; not part
 # of `make test`): writes benchmarks/RESULTS.md
 bench: install
@@ -74,4 +89,4 @@ sample: install
 	$(BIN)/python -m spf.sample --output seeds/student_performance_factors.csv
 
 clean:
-	rm -rf target logs warehouse reports .spark mlflow.db mlruns
+	rm -rf target logs warehouse reports .spark mlflow.db mlruns .dagster
