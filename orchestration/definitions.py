@@ -70,13 +70,14 @@ MANIFEST_DATA = json.loads(dbt_manifest().read_text())
 
 
 class Translator(DagsterDbtTranslator):
-    """dagster-dbt's keys (a model by its name, a source by [source, table]), grouped by layer."""
+    """dagster-dbt's keys (a model by its schema and name, a source by [source, table]), in
+    the groups the run goes through: raw, warehouse, audit, ml (the training and the models
+    over its outputs), publish."""
 
     def get_group_name(self, dbt_resource_props: dict[str, Any]) -> str | None:
-        fqn = dbt_resource_props.get("fqn", [])
-        if dbt_resource_props["resource_type"] == "model" and len(fqn) > 1:
-            return fqn[1]  # staging, intermediate, marts
-        return super().get_group_name(dbt_resource_props)
+        if dbt_resource_props["resource_type"] != "model":
+            return super().get_group_name(dbt_resource_props)
+        return "ml" if "ml_outputs" in dbt_resource_props.get("tags", []) else "warehouse"
 
 
 TRANSLATOR = Translator()
