@@ -25,7 +25,14 @@ import pytest
 
 from tests.conftest import PROJECT_ROOT, Build
 from tests.corpus import BY_NAME
-from tests.helpers import Finished, Target, assert_same_snapshot, sample_slice, wait_until
+from tests.helpers import (
+    Finished,
+    Target,
+    assert_same_snapshot,
+    require_postgres,
+    sample_slice,
+    wait_until,
+)
 
 DAGSTER = [sys.executable, "-m", "dagster"]
 LOCATION = ["-m", "orchestration.definitions"]
@@ -135,6 +142,26 @@ def test_a_dagster_run_publishes_what_make_run_publishes(
     assert first.output.count("landed ") <= 1  # DuckDB lands inside dbt's build: no line
     assert "ASSET_CHECK_EVALUATION" in first.output  # dbt's data tests are Dagster checks
     assert "published: readers keep the previous file" in first.output
+
+
+def test_a_dagster_run_publishes_on_postgres(tmp_path: Path, sample_warehouse: Build) -> None:
+    """The same assets on Postgres build in the shadow schemas and swap them in: the KPIs are
+    the main job's, no shadow schema is left, the lock is free, the champion alias set."""
+    require_postgres()
+    target = Target("postgres", tmp_path / "warehouse")
+    target.directory.mkdir()
+    state = Orchestrated(target, dagster_home(tmp_path / "home"), tmp_path / "inbox", None)
+    try:
+        result = state.materialize()
+        assert result.returncode == 0, result.output[-4000:]
+        kpis = target.query("select * from marts.rpt_kpi_summary").round(9)
+        expected = sample_warehouse.query("select * from marts.rpt_kpi_summary").round(9)
+        assert kpis.to_dict("records") == expected.to_dict("records")
+        assert target.leftovers() == []
+        assert target.lock_is_free()
+        assert target.champion() is not None
+    finally:
+        target.drop()
 
 
 def test_a_failing_check_publishes_nothing(orchestrated: Orchestrated, tmp_path: Path) -> None:
