@@ -44,31 +44,8 @@
                 ('fingerprint_sha256', text), ('trained_at', dbt.type_timestamp()),
             ],
         } -%}
-        {%- set sql = adapter.dispatch('create_ml_output_tables', 'student_performance')(tables) -%}
-        {{ return(run_committed(sql) if sql.strip() else '') }}
+        {{ return(create_missing_tables('ml', tables)) }}
     {%- endif -%}
     {{ return('') }}
 {%- endmacro %}
 
-
-{% macro default__create_ml_output_tables(tables, table_options='') -%}
-    create schema if not exists {{ spf_schema('ml') }};
-    {%- for name, columns in tables.items() %}
-
-    create table if not exists {{ spf_schema('ml') }}.{{ name }} (
-        {%- for column in columns %}
-        {{ column[0] }} {{ column[1] }}{{ ',' if not loop.last }}
-        {%- endfor %}
-    ){{ ' ' ~ table_options if table_options }};
-    {%- endfor %}
-{%- endmacro %}
-
-
-{#- Spark SQL runs one statement per call, and its tables need a file format. -#}
-{% macro spark__create_ml_output_tables(tables) -%}
-    {%- set script = default__create_ml_output_tables(tables, table_options='using parquet') -%}
-    {%- for statement in script.split(';') if statement.strip() -%}
-        {%- do run_query(statement) -%}
-    {%- endfor -%}
-    {{ return('') }}
-{%- endmacro %}
