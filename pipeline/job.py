@@ -75,6 +75,9 @@ class Job:
     dbt_callbacks: list[Callable[[Any], None]] = field(init=False, default_factory=list)
     training: Any = field(init=False, default=None)  # ml.train.TrainingResult
     published: bool = field(init=False, default=False)
+    predictions_built: bool = field(init=False, default=False)
+    # marts.rpt_load_comparison of this load (audit): what changed since the published load
+    comparison: Any = field(init=False, default=None)  # pandas.DataFrame
 
     def __post_init__(self) -> None:
         self.settings = target_settings(self.target)
@@ -95,6 +98,7 @@ class Job:
         with ExitStack() as stack:
             stack.enter_context(self.area.lock())
             self.area.reset()
+            self.area.keep_history()  # the published load history, which this run extends
             try:
                 with environment(self.area.environ()):
                     yield self
@@ -181,12 +185,33 @@ class Job:
         """Compare this load with the published one (marts.rpt_load_comparison); refuse it,
         publishing nothing, when a factor's distribution shifted beyond the thresholds, unless
         `accept_shift`. Runs after `build`, before training."""
-        # TODO(issue 21): the load audit
+        from spf.loads import audit_lines, read_comparison, refusal, shifted
+
+        release_connections()  # dbt-duckdb holds the build file open read-write in this process
+        with open_warehouse(self.target) as warehouse:
+            self.comparison = read_comparison(warehouse)
+        if len(shifted(self.comparison)) and not self.accept_shift:
+            raise refusal(self.comparison, self.raw_name)
+        for line in audit_lines(self.comparison, self.accept_shift):
+            print(line)
 
     def record_load(self) -> None:
         """Add this load to the history in the build area (published with it); a load of the
-        file the published warehouse holds (same SHA-256) adds nothing. Runs before `publish`."""
-        # TODO(issue 21): the load history
+        file the published warehouse holds (same SHA-256) adds nothing. Runs before `publish`.
+        The load's row is marts.rpt_load_summary (built with the predictions; built here, with
+        no champion, when the ML step was skipped) and its profile marts.rpt_load_profile."""
+        from spf.loads import record_load
+
+        if not self.predictions_built:
+            with landing_skipped():
+                self.dbt(["build", "--select", "+rpt_load_summary,tag:ml_outputs", *DATA_ONLY])
+        release_connections()
+        with open_warehouse(self.target) as warehouse:
+            number = record_load(warehouse)
+        if number is None:
+            print("history: the published load is of this same file (SHA-256): nothing added")
+        else:
+            print(f"history: recorded as load {number} (marts.rpt_load_history)")
 
     def train(self) -> None:
         from ml.train import train
@@ -196,6 +221,7 @@ class Job:
     def build_predictions(self) -> None:
         with landing_skipped():  # the raw file is landed once per job
             self.dbt(["build", "--select", "tag:ml_outputs", *DATA_ONLY])
+        self.predictions_built = True
 
     def docs(self) -> None:
         with landing_skipped():
@@ -243,7 +269,7 @@ def run(
     job = Job(target=target, raw_csv=raw_csv, accept_shift=accept_shift)
     docs_early = not skip_docs and not job.area.docs_after_publish
     docs_late = not skip_docs and job.area.docs_after_publish
-    steps = Steps(total=5 + (0 if skip_ml else 2) + (0 if skip_docs else 1))
+    steps = Steps(total=6 + (0 if skip_ml else 2) + (0 if skip_docs else 1))
     source = (
         display_path(raw_csv)
         if raw_csv
@@ -261,6 +287,7 @@ def run(
             job.train()
             steps.start("Building the predictions: dbt build --select tag:ml_outputs")
             job.build_predictions()
+        steps.start("Recording this load in the load history")
         job.record_load()
         if docs_early:
             steps.start("Writing the docs site: dbt docs generate --static")
@@ -328,7 +355,10 @@ def explain_failed_build(target: str | None, raw_name: str) -> str:
 
 
 def print_summary(target: str | None) -> None:
-    """Rows received / accepted / rejected, the KPIs, and where everything is."""
+    """Rows received / accepted / rejected, the KPIs, what changed since the previous load,
+    and where everything is."""
+    from spf.loads import read_comparison, summary_lines
+
     with open_warehouse(target, read_only=True) as warehouse:
         counts = warehouse.read_table("marts", "rpt_load_reconciliation").iloc[0]
         kpis = warehouse.read_table("marts", "rpt_kpi_summary").iloc[0]
@@ -337,6 +367,10 @@ def print_summary(target: str | None) -> None:
             " group by rejection_reasons order by row_count desc, rejection_reasons limit 5"
         )
         location = warehouse.location
+        try:
+            comparison = read_comparison(warehouse)
+        except Exception:  # a warehouse published before the load audit existed
+            comparison = None
     print("\n== Summary ==")
     print(f"raw file        {counts['source_file']}")
     print(
@@ -353,7 +387,9 @@ def print_summary(target: str | None) -> None:
         value = kpis[column]
         shown = f"{value:,.0f}" if column == "student_count" else f"{value:.2f}"
         print(f"  {label:<42} {shown:>8}")
-    print(f"warehouse       {location}  (schemas raw, staging, intermediate, marts, ml)")
+    for line in summary_lines(comparison) if comparison is not None else []:
+        print(line)
+    print(f"warehouse       {location}  (schemas raw, staging, intermediate, marts, ml, history)")
     static_docs = DOCS_DIR / "static_index.html"
     if static_docs.exists():
         print(f"docs            {static_docs}  (or `make docs` to serve them)")

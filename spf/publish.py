@@ -8,8 +8,8 @@ new complete one, never a mix; a failed, refused or interrupted run leaves them 
   new connections open the new one. Readers never block the build, and the build never blocks
   readers.
 - Postgres: the build area is a set of shadow schemas (`raw__build`, `staging__build`,
-  `intermediate__build`, `marts__build`, `ml__build`), with the reader role's grants made
-  there. Publishing renames all five in one transaction (`marts` -> `marts__old`,
+  `intermediate__build`, `marts__build`, `ml__build`, `history__build`), with the reader role's
+  grants made there. Publishing renames all six in one transaction (`marts` -> `marts__old`,
   `marts__build` -> `marts`, ...), then drops the old ones. A query sees old or new tables.
   Those statements run on the lock's own session, in transactions that first prove the lock is
   still held (spf.lock.HeldLock): a run whose lock was lost drops and publishes nothing. The
@@ -17,6 +17,10 @@ new complete one, never a mix; a failed, refused or interrupted run leaves them 
   the lock ends any such session left by a run that lost it, so a run builds alone.
 - Spark: built in place (no atomic swap across databases in Spark's session catalog); readers
   may see a mix while a Spark build runs. See the README.
+
+The load history (schema `history`: every published load) is carried forward: each build area
+starts with a copy of the published one (`keep_history`), and the run appends its own load
+before publishing; on Spark it stays where it is.
 
 The lock (spf.lock) makes the build area one run's own: a stale area left by a killed run is
 removed by the next run, which holds the lock.
@@ -35,8 +39,9 @@ from spf.lock import HeldLock, LockLost, file_lock, postgres_lock
 from spf.profile import PROJECT_ROOT, ConfigurationError
 from spf.warehouse import SUFFIX_VARIABLE
 
-LAYERS = ("raw", "staging", "intermediate", "marts", "ml")
+LAYERS = ("raw", "staging", "intermediate", "marts", "ml", "history")
 RAW_TABLE = "student_performance_factors"
+HISTORY = "history"  # the schema of the load history (macros/create_history_tables.sql)
 BUILD_SUFFIX = "__build"
 OLD_SUFFIX = "__old"
 # the application name of a run's build connections on Postgres (dbt's and the ML step's); one
@@ -103,6 +108,11 @@ class BuildArea:
         """Copy the published raw table into the build area; False when there is none."""
         return False
 
+    def keep_history(self) -> list[str]:
+        """Copy the published load history (every table of schema `history`) into the build
+        area; the names of the tables copied (none when nothing is published yet)."""
+        return []
+
     @property
     def lock_lost(self) -> Exception | None:
         """Why this run no longer holds its lock (Postgres only), else None."""
@@ -145,25 +155,37 @@ class DuckDBBuildArea(BuildArea):
         self.build.parent.mkdir(parents=True, exist_ok=True)
 
     def keep_raw(self) -> bool:
+        return bool(self._copy_published("raw", [RAW_TABLE]))
+
+    def keep_history(self) -> list[str]:
+        return self._copy_published(HISTORY)
+
+    def _copy_published(self, schema: str, tables: list[str] | None = None) -> list[str]:
+        """Copy tables of a schema (`tables`, or all of them) from the published file, read
+        only, into the build file; the names of those found and copied."""
         import duckdb
 
         if not self.published.exists():
-            return False
+            return []
         with duckdb.connect(str(self.build)) as connection:
             connection.execute("attach ? as published (read_only)", [str(self.published)])
-            found = connection.execute(
-                "select count(*) from duckdb_tables()"
-                " where database_name = 'published' and schema_name = 'raw'"
-                " and table_name = ?",
-                [RAW_TABLE],
-            ).fetchone()[0]
+            found = [
+                row[0]
+                for row in connection.execute(
+                    "select table_name from duckdb_tables()"
+                    " where database_name = 'published' and schema_name = ? order by table_name",
+                    [schema],
+                ).fetchall()
+                if tables is None or row[0] in tables
+            ]
             if found:
-                connection.execute("create schema if not exists raw")
+                connection.execute(f"create schema if not exists {schema}")
+            for table in found:
                 connection.execute(
-                    f"create table raw.{RAW_TABLE} as select * from published.raw.{RAW_TABLE}"
+                    f"create table {schema}.{table} as select * from published.{schema}.{table}"
                 )
             connection.execute("detach published")
-        return bool(found)
+        return found
 
     def publish(self) -> None:
         import duckdb
@@ -279,6 +301,26 @@ class PostgresBuildArea(BuildArea):
             ]
         )
         return True
+
+    def keep_history(self) -> list[str]:
+        rows = self._run(
+            [
+                "select table_name from information_schema.tables"
+                f" where table_schema = '{HISTORY}' and table_type = 'BASE TABLE'"
+                " order by table_name"
+            ]
+        )[0]
+        found = [row[0] for row in rows]
+        if found:
+            self._run(
+                [f"create schema if not exists {HISTORY}{BUILD_SUFFIX}"]
+                + [
+                    f"create table {HISTORY}{BUILD_SUFFIX}.{table}"
+                    f" as select * from {HISTORY}.{table}"
+                    for table in found
+                ]
+            )
+        return found
 
     def publish(self) -> None:
         built = self._existing([layer + BUILD_SUFFIX for layer in LAYERS])

@@ -28,7 +28,7 @@ import pytest
 from tests.conftest import PROJECT_ROOT, Build, project_env, sample_rows, write_rows
 
 PG = {"host": "127.0.0.1", "port": 5432, "user": "postgres"}
-LAYERS = ("raw", "staging", "intermediate", "marts", "ml")
+LAYERS = ("raw", "staging", "intermediate", "marts", "ml", "history")
 REGISTERED_MODEL = "student_performance_exam_score"
 BUSY = "warehouse busy: run started at"
 # both counts in one statement, so that one reading is of one state
