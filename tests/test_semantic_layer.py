@@ -107,3 +107,17 @@ def test_metric_time_is_the_landing_day(mf_query, sample_warehouse: Build) -> No
     loaded_at = sample_warehouse.query("select max(loaded_at) as t from marts.dim_students")
     assert len(by_day) == 1
     assert pd.Timestamp(by_day["metric_time__day"].iloc[0]) == loaded_at["t"].iloc[0].normalize()
+
+
+def test_the_loads_metrics_are_the_load_historys(mf_query, sample_warehouse: Build) -> None:
+    """`metric_time` over the load history: each published load's day and its own KPIs."""
+    by_day = mf_query(["loads", "students_loaded", "load_avg_exam_score"], ["metric_time__day"])
+    history = sample_warehouse.query("select * from marts.rpt_load_history")
+    assert len(by_day) == len(history) == 1
+    assert by_day["loads"].iloc[0] == 1
+    assert by_day["students_loaded"].iloc[0] == history["student_count"].iloc[0]
+    assert by_day["load_avg_exam_score"].iloc[0] == pytest.approx(
+        history["avg_exam_score"].iloc[0], rel=1e-12
+    )
+    day = pd.Timestamp(by_day["metric_time__day"].iloc[0])
+    assert day == history["loaded_at"].iloc[0].normalize()
