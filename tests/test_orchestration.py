@@ -27,8 +27,10 @@ from tests.conftest import PROJECT_ROOT, Build
 from tests.corpus import BY_NAME
 from tests.helpers import (
     Finished,
+    Running,
     Target,
     assert_same_snapshot,
+    interrupt_run,
     require_postgres,
     sample_slice,
     wait_until,
@@ -176,6 +178,25 @@ def test_a_failing_check_publishes_nothing(orchestrated: Orchestrated, tmp_path:
     assert case.refused in result.output
     assert "ASSET_CHECK_EVALUATION" in result.output
     assert "published_warehouse - Dependencies for step published_warehouse" in result.output
+    assert_same_snapshot(target.snapshot(), before)
+    assert target.leftovers() == []
+    assert target.lock_is_free()
+
+
+def test_ctrl_c_during_a_dagster_run_publishes_nothing(orchestrated: Orchestrated) -> None:
+    """Ctrl-C (SIGINT to the process group) while the models train: Dagster stops the run,
+    the job's session removes the build area and frees the lock, nothing is published."""
+    target = orchestrated.target
+    before = target.snapshot()
+    config = {"resources": {"spf_job": {"config": {"raw_csv": ""}}}}
+    running = Running(
+        [*DAGSTER, "asset", "materialize", *LOCATION, "--select", "*",
+         "--config-json", json.dumps(config)],
+        orchestrated.env(),
+    )  # fmt: skip
+    _, result = interrupt_run(running, "training", signal.SIGINT)
+    assert result.returncode != 0
+    assert "interrupted" in result.output.lower()
     assert_same_snapshot(target.snapshot(), before)
     assert target.leftovers() == []
     assert target.lock_is_free()
