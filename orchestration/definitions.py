@@ -22,6 +22,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -119,6 +120,21 @@ def settle_inbox_file(raw_csv: str | None, published: bool, reason: str | None) 
     return moved
 
 
+@dataclass
+class Run:
+    """The job of one Dagster run, and why a step of it failed (for the inbox's reason file)."""
+
+    job: Job
+    failure: str | None = None
+
+    def step(self, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except BaseException as error:
+            self.failure = str(error) or type(error).__name__
+            raise
+
+
 def _executable_keys() -> set[dg.AssetKey]:
     return {key for assets in EXECUTABLE for key in assets.keys}
 
@@ -141,7 +157,7 @@ def _executable_keys() -> set[dg.AssetKey]:
     description="One run of the main job (pipeline.job.Job): the warehouse lock and the build"
     " area, held from the first asset to the last.",
 )
-def spf_job(context: dg.InitResourceContext) -> Iterator[Job]:
+def spf_job(context: dg.InitResourceContext) -> Iterator[Run]:
     selection = context.dagster_run.asset_selection if context.dagster_run else None
     missing = _executable_keys() - set(selection) if selection is not None else set()
     if missing:
@@ -154,30 +170,19 @@ def spf_job(context: dg.InitResourceContext) -> Iterator[Job]:
     raw_csv = context.resource_config["raw_csv"] or None
     if raw_csv and not Path(raw_csv).is_absolute():
         raw_csv = str(PROJECT_ROOT / raw_csv)
-    job = Job(raw_csv=raw_csv, accept_shift=context.resource_config["accept_shift"])
+    run = Run(Job(raw_csv=raw_csv, accept_shift=context.resource_config["accept_shift"]))
     try:
-        with job.session():
-            yield job
+        with run.job.session():
+            yield run
     except BaseException as error:
         settle_inbox_file(raw_csv, published=False, reason=str(error))
         raise
-    moved = settle_inbox_file(raw_csv, job.published, getattr(job, "failure", None))
+    moved = settle_inbox_file(raw_csv, run.job.published, run.failure)
     if moved is not None and context.log:
         context.log.info(f"moved {Path(raw_csv).name} to {moved.parent}")
 
 
-def _step(job: Job, step: Callable[[], None]) -> None:
-    """Run a step of the job; keep a failure's message for the inbox's reason file."""
-    try:
-        step()
-    except BaseException as error:
-        job.failure = str(error) or type(error).__name__
-        raise
-
-
-def _dbt_step(
-    context: dg.AssetExecutionContext, job: Job, step: Callable[[], None]
-) -> Iterator[Any]:
+def _dbt_step(context: dg.AssetExecutionContext, step: Callable[[], None]) -> Iterator[Any]:
     """Run a dbt step of the job and yield Dagster's events for dbt's results (a failed data
     test as a failed asset check), then re-raise when the step failed."""
     results: list[dict[str, Any]] = []
@@ -188,14 +193,15 @@ def _dbt_step(
 
             results.append(msg_to_dict(message))
 
-    job.dbt_callbacks = [collect]
+    run: Run = context.resources.spf_job
+    run.job.dbt_callbacks = [collect]
     failure: BaseException | None = None
     try:
-        _step(job, step)
+        run.step(step)
     except DbtCommandFailed as error:
         failure = error
     finally:
-        job.dbt_callbacks = []
+        run.job.dbt_callbacks = []
     for raw_event in results:
         event = DbtCoreCliEventMessage(raw_event=raw_event, event_history_metadata={})
         yield from event.to_default_asset_events(
@@ -217,8 +223,9 @@ def _dbt_step(
     " reader (raw.student_performance_factors).",
 )
 def raw_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    job: Job = context.resources.spf_job
-    _step(job, job.land)
+    run: Run = context.resources.spf_job
+    job = run.job
+    run.step(job.land)
     metadata: dict[str, Any] = {"file": job.raw_name}
     if job.raw is not None:
         metadata |= {"sha256": job.raw.sha256, "encoding": job.raw.encoding}
@@ -234,8 +241,7 @@ def raw_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 )
 def warehouse_models(context: dg.AssetExecutionContext) -> Iterator[Any]:
     """dbt build of every model but the ML outputs', with every data test (Job.build)."""
-    job: Job = context.resources.spf_job
-    yield from _dbt_step(context, job, job.build)
+    yield from _dbt_step(context, context.resources.spf_job.job.build)
 
 
 @dg.asset(
@@ -248,8 +254,9 @@ def warehouse_models(context: dg.AssetExecutionContext) -> Iterator[Any]:
     " is configured with `accept_shift: true`.",
 )
 def load_audit(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    job: Job = context.resources.spf_job
-    _step(job, job.audit)
+    run: Run = context.resources.spf_job
+    job = run.job
+    run.step(job.audit)
     metadata: dict[str, Any] = {}
     comparison = getattr(job, "comparison", None)
     if comparison is not None and len(comparison):
@@ -273,14 +280,15 @@ def load_audit(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 def trained_model(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeResult]:
     """Train and evaluate the candidates on the features mart; the champion predicts every
     student (Job.train)."""
-    job: Job = context.resources.spf_job
-    _step(job, job.train)
+    run: Run = context.resources.spf_job
+    job = run.job
+    run.step(job.train)
     training = job.training
-    metadata: dict[str, Any] = {}
-    for name in ("champion", "model_version", "run_id"):
-        value = getattr(training, name, None)
-        if isinstance(value, str | int | float):
-            metadata[name] = value
+    metadata: dict[str, Any] = {"MLflow run": training.run_id}
+    if training.model_version is not None:
+        metadata["registered version"] = training.model_version
+    else:
+        metadata["not registered"] = training.refusal or ""
     for table in ML_TABLES:
         yield dg.MaterializeResult(asset_key=["ml", table], metadata=metadata)
 
@@ -295,8 +303,7 @@ def trained_model(context: dg.AssetExecutionContext) -> Iterator[dg.MaterializeR
 def ml_output_models(context: dg.AssetExecutionContext) -> Iterator[Any]:
     """dbt build of the models over the ML step's outputs, with their tests
     (Job.build_predictions)."""
-    job: Job = context.resources.spf_job
-    yield from _dbt_step(context, job, job.build_predictions)
+    yield from _dbt_step(context, context.resources.spf_job.job.build_predictions)
 
 
 @dg.asset(
@@ -309,13 +316,14 @@ def ml_output_models(context: dg.AssetExecutionContext) -> Iterator[Any]:
     " or the Postgres schemas swapped.",
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    job: Job = context.resources.spf_job
-    _step(job, job.record_load)
+    run: Run = context.resources.spf_job
+    job = run.job
+    run.step(job.record_load)
     if not job.area.docs_after_publish:
-        _step(job, job.docs)
-    _step(job, job.publish)
+        run.step(job.docs)
+    run.step(job.publish)
     if job.area.docs_after_publish:
-        _step(job, job.docs)
+        run.step(job.docs)
     with environment(job.area.published_environ() or {}):
         print_summary(job.target)
     return dg.MaterializeResult(
@@ -334,7 +342,7 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
 def report(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     from insights.report import DEFAULT_OUTPUT, write_report
 
-    job: Job = context.resources.spf_job
+    job: Job = context.resources.spf_job.job
     with environment(job.area.published_environ() or {}):
         path = write_report(DEFAULT_OUTPUT, job.target)
     return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(path))})
