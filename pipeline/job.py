@@ -191,7 +191,8 @@ class Job:
         with open_warehouse(self.target) as warehouse:
             self.comparison = read_comparison(warehouse)
         if len(shifted(self.comparison)) and not self.accept_shift:
-            raise refusal(self.comparison, self.raw_name)
+            in_place = self.area.published_environ() is None  # Spark: built in place
+            raise refusal(self.comparison, self.raw_name, in_place)
         for line in audit_lines(self.comparison, self.accept_shift):
             print(line)
 

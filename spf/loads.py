@@ -62,18 +62,25 @@ def _psi_line(row: pd.Series) -> str:
     return f"{row['label']} ({row['measure']}): {figures}"
 
 
-def refusal(comparison: pd.DataFrame, source_file: str) -> LoadShifted:
-    """The refusal of a load with shifted columns, in the user's terms."""
+def refusal(comparison: pd.DataFrame, source_file: str, in_place: bool = False) -> LoadShifted:
+    """The refusal of a load with shifted columns, in the user's terms. `in_place`: the run
+    built in place (Spark), so its tables are there already; only the history is kept."""
+    outcome = (
+        "Nothing was published: readers keep the warehouse they had (marts.rpt_load_comparison"
+        " of this run is not kept)."
+        if not in_place
+        else "Built in place (Spark): the tables this run built stay until the next run, but"
+        " the load is not recorded in the load history."
+    )
     lines = [
         f"Raw file '{source_file}' was refused by the load audit: the distribution of"
         f" {'a column' if len(shifted(comparison)) == 1 else 'some columns'} differs from the"
         f" published load's ('{previous_file(comparison)}') by more than the threshold"
         " (population stability index, vars.audit_max_psi):",
         *(f"  {_psi_line(row)}" for _, row in shifted(comparison).iterrows()),
-        "Nothing was published: readers keep the warehouse they had (marts.rpt_load_comparison"
-        " of this run is not kept). A column that changed its scale or its meaning still passes"
-        " every range check; if the change is expected (a new scale, a new population of"
-        f" students), publish the load anyway with {ACCEPT_SHIFT_HOW}.",
+        f"{outcome} A column that changed its scale or its meaning still passes every range"
+        " check; if the change is expected (a new scale, a new population of students),"
+        f" publish the load anyway with {ACCEPT_SHIFT_HOW}.",
     ]
     return LoadShifted("\n".join(lines))
 
