@@ -42,7 +42,6 @@ RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "
 ML_TABLES = ("model_metrics", "feature_importance", "predictions")
 INBOX_VARIABLE = "SPF_INBOX"
 RAW_FILE_TAG = "spf/raw_file"
-AUDITED_MODEL = "rpt_load_comparison"
 
 
 # -- the dbt project's manifest ------------------------------------------------------------
@@ -88,10 +87,6 @@ def model_key(name: str) -> dg.AssetKey:
     """The asset key of one of the project's dbt models."""
     unique_id = f"model.{MANIFEST_DATA['metadata']['project_name']}.{name}"
     return TRANSLATOR.get_asset_spec(MANIFEST_DATA, unique_id, None).key
-
-
-def has_model(name: str) -> bool:
-    return f"model.{MANIFEST_DATA['metadata']['project_name']}.{name}" in MANIFEST_DATA["nodes"]
 
 
 # -- the run's job -------------------------------------------------------------------------
@@ -247,7 +242,7 @@ def warehouse_models(context: dg.AssetExecutionContext) -> Iterator[Any]:
 @dg.asset(
     key="load_audit",
     group_name="audit",
-    deps=[model_key(AUDITED_MODEL if has_model(AUDITED_MODEL) else "rpt_kpi_summary")],
+    deps=[model_key("rpt_load_comparison")],
     required_resource_keys={"spf_job"},
     description="This load compared with the published one (marts.rpt_load_comparison): a"
     " factor whose distribution shifted beyond its threshold refuses the load, unless the run"
@@ -257,11 +252,27 @@ def load_audit(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     run: Run = context.resources.spf_job
     job = run.job
     run.step(job.audit)
-    metadata: dict[str, Any] = {}
-    comparison = getattr(job, "comparison", None)
-    if comparison is not None and len(comparison):
-        metadata["comparison"] = dg.MetadataValue.md(comparison.to_markdown(index=False))
-    return dg.MaterializeResult(metadata=metadata)
+    return dg.MaterializeResult(metadata=audit_metadata(job.comparison))
+
+
+def audit_metadata(comparison: Any) -> dict[str, Any]:
+    """The audit's figures as the asset's metadata: the load compared with, the largest PSIs,
+    the shifted columns (accepted, since the step passed) and the whole comparison."""
+    from spf.loads import largest_psis, previous_file, shifted
+
+    previous = previous_file(comparison)
+    if previous is None:
+        return {"compared with": "nothing: the first load of this warehouse"}
+    table = comparison.rename(
+        columns={"label": "measure", "previous_value": "published load",
+                 "this_value": "this load", "psi": "PSI", "is_shifted": "shifted"}
+    )[["measure", "published load", "this load", "change", "PSI", "shifted"]]  # fmt: skip
+    return {
+        "compared with": previous,
+        "distributions": largest_psis(comparison),
+        "shifted (accepted)": ", ".join(shifted(comparison)["label"]) or "none",
+        "comparison": dg.MetadataValue.md(table.to_markdown(index=False, floatfmt=".2f")),
+    }
 
 
 @dg.multi_asset(
