@@ -35,6 +35,7 @@ from tests.helpers import (
     sample_slice,
     wait_until,
 )
+from tests.test_load_history import shifted_sample
 
 DAGSTER = [sys.executable, "-m", "dagster"]
 LOCATION = ["-m", "orchestration.definitions"]
@@ -59,8 +60,11 @@ class Orchestrated:
         )  # fmt: skip
         return Finished(result.returncode, result.stdout, result.stderr)
 
-    def materialize(self, *selection: str, raw_csv: Path | None = None) -> Finished:
-        config = {"resources": {"spf_job": {"config": {"raw_csv": str(raw_csv or "")}}}}
+    def materialize(
+        self, *selection: str, raw_csv: Path | None = None, accept_shift: bool = False
+    ) -> Finished:
+        job = {"raw_csv": str(raw_csv or ""), "accept_shift": accept_shift}
+        config = {"resources": {"spf_job": {"config": job}}}
         return self.dagster(
             "asset", "materialize", *LOCATION, "--select", ",".join(selection) or "*",
             "--config-json", json.dumps(config),
@@ -212,6 +216,47 @@ def test_a_run_of_some_of_the_assets_is_refused(orchestrated: Orchestrated) -> N
     assert "were not selected" in result.output
     assert_same_snapshot(target.snapshot(), before)
     assert target.lock_is_free()
+
+
+def test_the_audit_refuses_a_shifted_file_and_the_run_config_accepts_it(
+    orchestrated: Orchestrated, tmp_path: Path
+) -> None:
+    """A file whose distributions moved far from the published load's: the `load_audit`
+    asset fails with the columns named, nothing is published; the same file with the run
+    config `accept_shift: true` is published, the accepted shift in the asset's metadata and
+    the load in the history."""
+    target = orchestrated.target
+    shifted = shifted_sample(tmp_path / "shifted.csv")
+    before = target.snapshot()
+    loads = len(target.query("select * from marts.rpt_load_history"))
+    refused = orchestrated.materialize(raw_csv=shifted)
+    assert refused.returncode != 0
+    assert "load_audit - STEP_FAILURE" in refused.output
+    assert "refused by the load audit" in refused.output
+    assert "Parental involvement (parental_involvement): PSI " in refused.output
+    assert "accept_shift: true" in refused.output
+    assert_same_snapshot(target.snapshot(), before)
+    assert target.leftovers() == []
+
+    accepted = orchestrated.materialize(raw_csv=shifted, accept_shift=True)
+    assert accepted.returncode == 0, accepted.output[-4000:]
+    assert "audit: shift accepted" in accepted.output
+    history = target.query("select * from marts.rpt_load_history order by load_number")
+    assert len(history) == loads + 1
+    assert history["source_file"].iloc[-1].endswith("shifted.csv")
+    metadata = _audit_metadata(orchestrated)
+    assert "Parental involvement" in metadata["shifted (accepted)"]
+    assert "| Parental involvement" in metadata["comparison"]
+
+
+def _audit_metadata(orchestrated: Orchestrated) -> dict[str, object]:
+    """The latest materialization's metadata of `load_audit`, from the run's instance."""
+    from dagster import AssetKey, DagsterInstance
+
+    with DagsterInstance.from_config(str(orchestrated.home)) as instance:
+        event = instance.get_latest_materialization_event(AssetKey("load_audit"))
+    metadata = event.asset_materialization.metadata
+    return {key: getattr(value, "value", value) for key, value in metadata.items()}
 
 
 # -- the inbox sensor ----------------------------------------------------------------------
