@@ -14,7 +14,11 @@ import pandas as pd
 import psycopg2
 
 from insights.findings import CLAIMS_TABLE, FINDINGS, RANKING_TABLE
+from spf.loads import read_comparison
 from spf.warehouse import Warehouse, open_warehouse
+
+# the load history and this load's comparison with the previous one (built by every dbt build)
+LOAD_TABLES = ("rpt_load_history", "rpt_load_comparison")
 
 # the marts of the ML step's outputs: absent until a run has trained (`--skip-ml` builds none)
 ML_TABLE_NAMES = (
@@ -22,6 +26,17 @@ ML_TABLE_NAMES = (
     ("marts", "rpt_feature_importance"),
     ("marts", "fct_exam_score_predictions"),
 )
+
+
+@dataclass(frozen=True)
+class ComparedLoads:
+    """The latest load of the history and the load the published build was compared with
+    (None: the first load, or none recorded); `same_file` when the published build is of the
+    latest load's own file (a rebuild, which adds no load), so it was compared with itself."""
+
+    latest: pd.Series | None
+    previous: pd.Series | None
+    same_file: bool = False
 
 
 @dataclass
@@ -36,6 +51,9 @@ class Snapshot:
     findings: dict[str, pd.DataFrame]
     ranking: pd.DataFrame
     claims: pd.DataFrame
+    # every published load (load_number order), and the latest build beside the load before it
+    load_history: pd.DataFrame
+    load_comparison: pd.DataFrame
     # the ML step's outputs: None when that step has not created them, empty before training
     model_metrics: pd.DataFrame | None = None
     feature_importance: pd.DataFrame | None = None
@@ -53,6 +71,24 @@ class Snapshot:
         metrics = self.model_metrics
         latest = metrics[metrics["trained_at"] == metrics["trained_at"].max()]
         return latest.sort_values(["is_champion", "cv_mse_mean"], ascending=[False, True])
+
+    def compared_loads(self) -> ComparedLoads:
+        """Which loads marts.rpt_load_comparison compares, found in the load history by the
+        compared file's SHA-256."""
+        history = self.load_history
+        latest = history.iloc[-1] if len(history) else None
+        compared_sha = self.load_comparison["previous_source_file_sha256"].dropna()
+        if latest is None or compared_sha.empty:
+            return ComparedLoads(latest, None)
+        sha = compared_sha.iloc[0]
+        if sha == latest["source_file_sha256"]:
+            # the published build read the latest load's file again, which adds no load
+            return ComparedLoads(latest, latest, same_file=True)
+        earlier = history[
+            (history["source_file_sha256"] == sha)
+            & (history["load_number"] < latest["load_number"])
+        ]
+        return ComparedLoads(latest, earlier.iloc[-1] if len(earlier) else None)
 
     def latest_importance(self) -> pd.DataFrame:
         """The newest run's permutation importances, most important first."""
@@ -103,7 +139,7 @@ def _read_snapshot(warehouse: Warehouse) -> Snapshot:
     tables = existing_tables(warehouse)
     missing = [
         f"marts.{name}"
-        for name in [f.table for f in FINDINGS] + [RANKING_TABLE, CLAIMS_TABLE]
+        for name in [f.table for f in FINDINGS] + [RANKING_TABLE, CLAIMS_TABLE, *LOAD_TABLES]
         if ("marts", name) not in tables
     ]
     if missing:
@@ -114,6 +150,7 @@ def _read_snapshot(warehouse: Warehouse) -> Snapshot:
             return None
         return warehouse.query(sql or f"select * from {schema}.{table}")
 
+    history = warehouse.read_table("marts", "rpt_load_history")
     return Snapshot(
         location=warehouse.location,
         target_name=warehouse.target_name,
@@ -128,6 +165,8 @@ def _read_snapshot(warehouse: Warehouse) -> Snapshot:
         findings={f.key: f.groups(warehouse.read_table("marts", f.table)) for f in FINDINGS},
         ranking=warehouse.read_table("marts", RANKING_TABLE).sort_values("effect_rank"),
         claims=warehouse.read_table("marts", CLAIMS_TABLE).sort_values("claim_key"),
+        load_history=history.sort_values("load_number").reset_index(drop=True),
+        load_comparison=_in_history_order(read_comparison(warehouse), history),
         model_metrics=optional(*ML_TABLE_NAMES[0]),
         feature_importance=optional(*ML_TABLE_NAMES[1]),
         predictions=optional(*ML_TABLE_NAMES[2]),
@@ -135,8 +174,26 @@ def _read_snapshot(warehouse: Warehouse) -> Snapshot:
     )
 
 
+def _in_history_order(comparison: pd.DataFrame, history: pd.DataFrame) -> pd.DataFrame:
+    """The comparison's row counts and KPIs in the order of the history's columns (rows
+    received, accepted, rejected, duplicated, then the KPIs), the columns of the export after
+    them as they were."""
+    position = {name: index for index, name in enumerate(history.columns)}
+    order = [
+        position.get(measure, len(position)) if kind != "factor" else len(position)
+        for kind, measure in zip(comparison["measure_kind"], comparison["measure"], strict=True)
+    ]
+    return (
+        comparison.assign(_order=order)
+        .sort_values("_order", kind="stable")
+        .drop(columns="_order")
+        .reset_index(drop=True)
+    )
+
+
 class MissingMartsError(RuntimeError):
-    """The warehouse has no findings marts yet: it was built before them, or not at all."""
+    """The warehouse has no findings or load marts yet: it was built before them, or not at
+    all."""
 
     def __init__(self, missing: list[str], location: str) -> None:
         super().__init__(

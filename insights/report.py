@@ -19,6 +19,8 @@ import pandas as pd
 from insights import sentences, svg
 from insights.data import MissingMartsError, Snapshot, WarehouseUnreadableError, read_snapshot
 from insights.findings import FINDINGS
+from insights.loads import comparison_table, kpi_trend, loads_table
+from insights.sentences import format_kpi
 from spf.definitions import var
 from spf.kpis import KPI_LABELS
 from spf.profile import PROJECT_ROOT, ConfigurationError
@@ -43,12 +45,9 @@ th:first-child, td:first-child { text-align: left; }
 .not-supported { color: #8a6d00; font-weight: 600; }
 .contradicted { color: #c0392b; font-weight: 600; }
 .note { color: #555; font-size: 0.9em; }
+.trends { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr));
+          gap: 0.4em 1em; }
 """
-
-
-def format_kpi(column: str, value: float) -> str:
-    """How a KPI is shown everywhere (dashboard tiles, report, `python -m spf summary`)."""
-    return f"{value:,.0f}" if column == "student_count" else f"{value:.2f}"
 
 
 def _table(frame: pd.DataFrame, formats: dict[str, str] | None = None) -> str:
@@ -232,6 +231,67 @@ def data_quality_section(snapshot: Snapshot) -> str:
     return f"<h2>Data quality</h2><p>{escape(text)}</p>{table}"
 
 
+def loads_section(snapshot: Snapshot) -> str:
+    """The KPIs across loads, every load, and the latest load beside the one before it."""
+    history, comparison = snapshot.load_history, snapshot.load_comparison
+    parts = ["<h2>Loads</h2>", f"<p>{escape(sentences.loads_sentence(history))}</p>"]
+    if history.empty:
+        return "".join(parts)
+    if len(history) == 1:
+        parts.append(f"<p>{escape(sentences.ONE_LOAD_SO_FAR)}</p>")
+    else:
+        trend = kpi_trend(history)
+        charts = "".join(
+            svg.line_chart(
+                [str(number) for number in kpi["load_number"]],
+                kpi["value"].tolist(),
+                point_titles=[
+                    f"load {row.load_number} ({row.file}, {row.landed}): {row.shown}"
+                    for row in kpi.itertuples()
+                ],
+                x_label="load",
+                title=label,
+            )
+            for label, kpi in trend.groupby("label", sort=False)
+        )
+        parts.append(
+            "<h3>The KPIs across loads</h3>"
+            f"<p>{escape(sentences.trend_sentence(history))}</p>"
+            f"<div class='trends'>{charts}</div>"
+        )
+    parts.append("<h3>Every load</h3>" + _table(loads_table(history)))
+    compared = snapshot.compared_loads()
+    parts.append(
+        "<h3>The latest load compared with the one before</h3>"
+        f"<p>{escape(sentences.comparison_sentence(comparison, compared))}</p>"
+    )
+    if comparison["previous_source_file"].notna().any():
+        parts.append(_table(comparison_table(comparison)))
+        factors = comparison[comparison["measure_kind"] == "factor"].dropna(subset=["psi"])
+        factors = factors.sort_values("psi", ascending=False)
+        parts.append(f"<p>{escape(sentences.stability_sentence(comparison))}</p>")
+        if not factors.empty:
+            threshold = float(factors["psi_threshold"].iloc[0])
+            parts.append(
+                svg.forest_plot(
+                    labels=factors["label"].tolist(),
+                    estimates=factors["psi"].tolist(),
+                    lowers=[None] * len(factors),
+                    uppers=[None] * len(factors),
+                    reference=threshold,
+                    reference_label=f"threshold {threshold:g}",
+                    x_label="population stability index against the previous load",
+                    highlight=factors["is_shifted"].tolist(),
+                    title="How far each column's distribution moved",
+                )
+                + "<p class='note'>Red: shifted beyond the threshold (published because the"
+                " shift was accepted). A column's PSI sums, over its values (a number's cut"
+                " at the previous load's deciles), the change in their shares times the log of"
+                " their ratio.</p>"
+            )
+    return "".join(parts)
+
+
 def render(snapshot: Snapshot, generated_at: datetime | None = None) -> str:
     generated = (generated_at or datetime.now(UTC)).strftime("%Y-%m-%d %H:%M UTC")
     meta = (
@@ -249,6 +309,7 @@ def render(snapshot: Snapshot, generated_at: datetime | None = None) -> str:
             findings_section(snapshot),
             model_section(snapshot),
             data_quality_section(snapshot),
+            loads_section(snapshot),
             "<h2>Method</h2><p class='note'>The findings' intervals are 95 % "
             "normal-approximation intervals (estimate ± 1.96 standard errors) computed in SQL by "
             "the findings marts; p-values are adjusted by Holm's method. The model's prediction "

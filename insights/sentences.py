@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+import math
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from insights.findings import Finding
 from spf.definitions import var
+
+if TYPE_CHECKING:
+    from insights.data import ComparedLoads
+
+
+def format_kpi(column: str, value: float) -> str:
+    """How a KPI is shown everywhere (dashboard tiles, report, `python -m spf summary`)."""
+    return f"{value:,.0f}" if column == "student_count" else f"{value:.2f}"
+
+
+def format_measure(kind: str, measure: str, value: float) -> str:
+    """A row count (measure_kind 'rows') or a KPI of the load comparison, as shown."""
+    return f"{value:,.0f}" if kind == "rows" else format_kpi(measure, value)
+
+
+def format_change(kind: str, measure: str, change: float) -> str:
+    """A change as shown: signed (− for a fall), or "no change" when it shows as zero."""
+    if change is None or (isinstance(change, float) and math.isnan(change)):
+        return ""
+    size = format_measure(kind, measure, abs(change))
+    if size == format_measure(kind, measure, 0.0):
+        return "no change"
+    return f"{'+' if change > 0 else '−'}{size}"
 
 
 def points(value: float, signed: bool = False) -> str:
@@ -183,3 +210,173 @@ def error_sentence(predictions: pd.DataFrame) -> str:
         f"their prediction; {anomalies:,} score far above anything the factors explain (score "
         f"anomalies), and {at_risk:,} are predicted to be at risk."
     )
+
+
+def file_name(path: object) -> str:
+    """A raw file's name without its folders (the history keeps the path it was loaded from)."""
+    return PurePosixPath(str(path)).name or str(path)
+
+
+def landed(value: object) -> str:
+    """When a load's file was landed, to the minute."""
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def load_name(load: pd.Series) -> str:
+    """`load 2 (export.csv, landed 2026-12-05 15:03 UTC)`."""
+    return (
+        f"load {int(load['load_number'])} ({file_name(load['source_file'])}, landed "
+        f"{landed(load['loaded_at'])})"
+    )
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+ONE_LOAD_SO_FAR = "One load so far: the KPIs' trend across loads starts with the second load."
+
+
+def loads_sentence(history: pd.DataFrame) -> str:
+    """How many loads the history holds, and which."""
+    if history.empty:
+        return (
+            "No load has been recorded yet: `make run` (python -m pipeline run) records each"
+            " load it publishes; a plain `dbt build` records none."
+        )
+    latest = history.iloc[-1]
+    students = f"{latest['student_count']:,.0f} students"
+    if len(history) == 1:
+        return f"{_capital(load_name(latest))} is the only load so far: {students}."
+    return (
+        f"{len(history)} loads so far, from {load_name(history.iloc[0])} to the latest,"
+        f" {load_name(latest)}, {students}."
+    )
+
+
+def trend_sentence(history: pd.DataFrame) -> str:
+    """How the KPIs moved from the first load to the latest: the students and the average exam
+    score, the other KPI that moved most for its size, and the champion's cross-validated R²."""
+    if len(history) < 2:
+        return ""
+    first, latest = history.iloc[0], history.iloc[-1]
+    labels = var("kpi_labels")
+
+    def went(column: str) -> str:
+        before, after = first[column], latest[column]
+        return (
+            f"{labels[column]} {format_kpi(column, before)} → {format_kpi(column, after)}"
+            f" ({format_change('kpi', column, after - before)})"
+        )
+
+    span = f"From load {int(first['load_number'])} to load {int(latest['load_number'])}"
+    text = f"{span}: {went('student_count')}, {went('avg_exam_score')}."
+    relative = {
+        column: abs(latest[column] - first[column]) / abs(first[column])
+        for column in labels
+        if column not in ("student_count", "avg_exam_score") and first[column]
+    }
+    moved = {
+        column: change
+        for column, change in relative.items()
+        if format_change("kpi", column, latest[column] - first[column]) != "no change"
+    }
+    if moved:
+        column = max(moved, key=moved.get)
+        text += (
+            f" Of the other KPIs, {labels[column]} moved most for its size (by"
+            f" {percent(moved[column], 1)} of its first value):"
+            f" {went(column).removeprefix(labels[column] + ' ')}."
+        )
+    else:
+        text += " No other KPI changed."
+    r2 = "champion_cv_r2_mean"
+    if pd.notna(first[r2]) and pd.notna(latest[r2]):
+        text += (
+            f" The champion's cross-validated R² went from {first[r2]:.3f}"
+            f" ({first['champion_model_name']}) to {latest[r2]:.3f}"
+            f" ({latest['champion_model_name']})."
+        )
+    return text
+
+
+def comparison_sentence(comparison: pd.DataFrame, compared: ComparedLoads) -> str:
+    """Which loads marts.rpt_load_comparison compares, and what changed in the row counts and
+    the KPIs."""
+    latest, previous = compared.latest, compared.previous
+    previous_file = comparison["previous_source_file"].dropna()
+    if latest is None:
+        return "No load has been recorded yet, so there is no comparison of loads."
+    if previous_file.empty:
+        return (
+            f"{_capital(load_name(latest))} is the first load of this warehouse: there is"
+            " nothing to compare it with."
+        )
+    if compared.same_file:
+        which = (
+            f"The published warehouse was rebuilt from the file of the latest load,"
+            f" {load_name(latest)} (the same SHA-256), which adds no load; compared with that"
+            " load,"
+        )
+    elif previous is not None:
+        which = f"{_capital(load_name(latest))} compared with {load_name(previous)}:"
+    else:
+        which = (
+            f"{_capital(load_name(latest))} compared with the load of"
+            f" {file_name(previous_file.iloc[0])}:"
+        )
+    rows = comparison[comparison["measure_kind"] == "rows"]
+    counts = ", ".join(
+        f"{row.label} {format_measure('rows', row.measure, row.this_value)}"
+        f" ({format_change('rows', row.measure, row.change)})"
+        for row in rows.itertuples()
+    )
+    kpis = comparison[comparison["measure_kind"] == "kpi"]
+    changed = kpis[
+        [format_change("kpi", row.measure, row.change) != "no change" for row in kpis.itertuples()]
+    ]
+    if changed.empty:
+        moved = f"none of the {len(kpis)} KPIs changed."
+    else:
+        relative = (changed["change"].abs() / changed["previous_value"].abs()).fillna(math.inf)
+        most = changed.loc[relative.idxmax()]
+        moved = (
+            f"{len(changed)} of the {len(kpis)} KPIs changed, {most['label']} most for its"
+            f" size: {format_kpi(most['measure'], most['previous_value'])} →"
+            f" {format_kpi(most['measure'], most['this_value'])}"
+            f" ({format_change('kpi', most['measure'], most['change'])})."
+        )
+    return f"{which} {counts}; {moved}"
+
+
+def stability_sentence(comparison: pd.DataFrame, count: int = 3) -> str:
+    """The columns whose distribution moved most (population stability index), against the
+    threshold, and any column shifted beyond it (a load published with its shift accepted)."""
+    factors = comparison[comparison["measure_kind"] == "factor"].dropna(subset=["psi"])
+    if factors.empty:
+        return ""
+    threshold = factors["psi_threshold"].iloc[0]
+    top = factors.sort_values("psi", ascending=False).head(count)
+    listed = ", ".join(f"{row.label} {row.psi:.2f}" for row in top.itertuples())
+    text = (
+        f"Each column's distribution was compared by its population stability index (PSI;"
+        f" above {threshold:g} a column counts as shifted); the largest: {listed}."
+    )
+    shifted = factors[factors["is_shifted"]].sort_values("psi", ascending=False)
+    if shifted.empty:
+        text += " No column shifted."
+    else:
+        text += (
+            f" {len(shifted)} {'column' if len(shifted) == 1 else 'columns'} shifted beyond the"
+            " threshold, and the load was published with the shift accepted: "
+            + ", ".join(f"{row.label} (PSI {row.psi:.2f})" for row in shifted.itertuples())
+            + "."
+        )
+    unjudged = factors[(factors["psi"] > factors["psi_threshold"]) & ~factors["is_shifted"]]
+    if not unjudged.empty:
+        text += (
+            f" {', '.join(unjudged['label'])} above the threshold but not judged: one of the"
+            f" loads has fewer than {var('audit_min_students'):,} students, and with so few,"
+            " two samples of one population differ that much by chance."
+        )
+    return text

@@ -136,3 +136,77 @@ def histogram(
         "</svg>"
     )
     return "".join(parts)
+
+
+def line_chart(
+    x_labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    point_titles: Sequence[str] | None = None,
+    x_label: str = "",
+    title: str = "",
+) -> str:
+    """A small chart of one series in order (points joined by a line), e.g. a KPI across loads;
+    each point's title (shown on hover) says what it is, with its value."""
+    width, height, left, right, top, bottom = 360, 190, 56, 14, 26, 40
+    finite = [v for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return ""
+    low, high = min(finite), max(finite)
+    pad = (high - low) * 0.1 or abs(high) * 0.01 or 1.0
+    low, high = low - pad, high + pad
+    ticks = [tick for tick in nice_ticks(low, high, count=4) if low <= tick <= high]
+    plot_width, plot_height = width - left - right, height - top - bottom
+    inset = 12  # the first and last points clear of the plot's edges
+    step = (plot_width - 2 * inset) / max(len(values) - 1, 1)
+
+    def x(index: int) -> float:
+        return left + (inset + index * step if len(values) > 1 else plot_width / 2)
+
+    def y(value: float) -> float:
+        return top + (high - value) / (high - low) * plot_height
+
+    parts = [
+        f"<svg class='trend' viewBox='0 0 {width} {height}' "
+        f"width='100%' role='img' aria-label='{escape(title, quote=True)}'>",
+        f"<title>{escape(title)}</title>",
+        f"<text x='{left}' y='{top - 10}' {FONT} font-weight='600' fill='{INK}'>"
+        f"{escape(title)}</text>",
+    ]
+    for tick in ticks:
+        parts.append(
+            f"<line x1='{left}' x2='{left + plot_width}' y1='{y(tick):.1f}' y2='{y(tick):.1f}' "
+            "stroke='#eee'/>"
+            f"<text x='{left - 6}' y='{y(tick) + 4:.1f}' text-anchor='end' {FONT} "
+            f"fill='{MUTED}'>{tick:g}</text>"
+        )
+    # at most about ten labels along the axis
+    every = max(1, math.ceil(len(x_labels) / 10))
+    for index, label in enumerate(x_labels):
+        if index % every == 0 or index == len(x_labels) - 1:
+            parts.append(
+                f"<text x='{x(index):.1f}' y='{top + plot_height + 16}' text-anchor='middle' "
+                f"{FONT} fill='{MUTED}'>{escape(label)}</text>"
+            )
+    points = [
+        (x(index), y(value))
+        for index, value in enumerate(values)
+        if value is not None and math.isfinite(value)
+    ]
+    parts.append(
+        "<polyline fill='none' stroke-width='2' "
+        f"stroke='{ACCENT}' points='{' '.join(f'{px:.1f},{py:.1f}' for px, py in points)}'/>"
+    )
+    for index, value in enumerate(values):
+        if value is None or not math.isfinite(value):
+            continue
+        what = point_titles[index] if point_titles is not None else f"{x_labels[index]}: {value:g}"
+        parts.append(
+            f"<circle class='point' cx='{x(index):.1f}' cy='{y(value):.1f}' r='3.5' "
+            f"fill='{ACCENT}'><title>{escape(what)}</title></circle>"
+        )
+    parts.append(
+        f"<text x='{left + plot_width / 2:.1f}' y='{height - 6}' text-anchor='middle' {FONT} "
+        f"fill='{INK}'>{escape(x_label)}</text></svg>"
+    )
+    return "".join(parts)

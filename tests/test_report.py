@@ -6,6 +6,7 @@ import dataclasses
 import re
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
 
 import duckdb
@@ -92,6 +93,29 @@ def test_report_without_a_trained_model(sample_warehouse: Build, monkeypatch) ->
     html = render(snapshot)
     assert "No exam-score model has been trained yet" in html
     assert html.count("<svg") == 1 + len(FINDINGS)
+
+
+def test_report_with_one_load_says_so_without_a_chart(report: str, sample_warehouse: Build):
+    section = report[report.index("<h2>Loads</h2>") : report.index("<h2>Method</h2>")]
+    load = sample_warehouse.query("select * from marts.rpt_load_history").iloc[0]
+    name = f"Load 1 (student_performance_factors.csv, landed {sentences.landed(load['loaded_at'])})"
+    students = f"{load['student_count']:,.0f} students"
+    assert f"<p>{name} is the only load so far: {students}.</p>" in section
+    assert f"<p>{escape(sentences.ONE_LOAD_SO_FAR)}</p>" in section and "<svg" not in section
+    assert f"<td>{load['rows_received']:,}</td>" in section  # the table of loads, one row
+    assert f"{name} is the first load of this warehouse: there is nothing to compare" in section
+
+
+def test_report_before_any_recorded_load(sample_warehouse: Build, monkeypatch) -> None:
+    """A plain `dbt build` records no load: the section says so, and nothing else."""
+    monkeypatch.setenv("SPF_DUCKDB_PATH", str(sample_warehouse.duckdb_path))
+    snapshot = read_snapshot()
+    snapshot = dataclasses.replace(snapshot, load_history=snapshot.load_history.head(0))
+    html = render(snapshot)
+    section = html[html.index("<h2>Loads</h2>") : html.index("<h2>Method</h2>")]
+    sentence = escape(sentences.loads_sentence(snapshot.load_history))
+    assert section == f"<h2>Loads</h2><p>{sentence}</p>"
+    assert "No load has been recorded yet: `make run`" in section
 
 
 def test_report_explains_a_missing_warehouse(tmp_path: Path) -> None:
