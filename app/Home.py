@@ -31,3 +31,10 @@ st.caption(
     f"{counts['rows_received']:,} rows received, {counts['rows_accepted']:,} accepted, "
     f"{counts['rows_rejected']:,} rejected (see Data quality) · landed {plain(counts['loaded_at'])}"
 )
+
+history = snapshot.load_history
+if len(history):
+    st.caption(
+        f"Load {history['load_number'].iloc[-1]} of this warehouse: the KPIs across loads and"
+        " the comparison with the previous load are on the Loads page."
+    )

@@ -10,7 +10,7 @@ import streamlit as st
 
 from insights.data import MissingMartsError, Snapshot, WarehouseUnreadableError, read_snapshot
 from insights.findings import Finding
-from insights.report import format_kpi
+from insights.sentences import format_kpi
 from spf.kpis import KPI_LABELS
 from spf.profile import ConfigurationError
 from spf.warehouse import Warehouse
@@ -136,3 +136,70 @@ def ranking_chart(ranking: pd.DataFrame) -> alt.LayerChart:
         reference=0.0,
         x_title="correlation with the exam score, 95 % interval",
     )
+
+
+def kpi_trend_chart(trend: pd.DataFrame, label: str) -> alt.Chart:
+    """One KPI across loads (rows of insights.loads.kpi_trend): a line through each load's
+    value, the load's file and landing time in the tooltip."""
+    # a long label on two lines, its unit on the second, rather than cut short
+    title = label.split(" (", 1) if len(label) > 28 and " (" in label else [label]
+    if len(title) == 2:
+        title[1] = f"({title[1]}"
+    return (
+        alt.Chart(trend, title=alt.TitleParams(title, anchor="start"))
+        .mark_line(point=alt.OverlayMarkDef(size=60), color="#1f6fb2")
+        .encode(
+            x=alt.X("load_number:O", title="load", axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+            tooltip=[
+                alt.Tooltip("load_number:O", title="load"),
+                alt.Tooltip("file:N", title="file"),
+                alt.Tooltip("landed:N", title="landed"),
+                alt.Tooltip("shown:N", title=label),
+            ],
+        )
+        .properties(height=200)
+    )
+
+
+def stability_chart(comparison: pd.DataFrame) -> alt.LayerChart:
+    """Each column's population stability index against the previous load as a bar, largest
+    first, shifted columns in red, the threshold dashed."""
+    factors = comparison[comparison["measure_kind"] == "factor"].dropna(subset=["psi"])
+    factors = factors.sort_values("psi", ascending=False).assign(
+        status=lambda frame: frame["is_shifted"].map(
+            {True: "shifted (accepted)", False: "not shifted"}
+        )
+    )
+    bars = (
+        alt.Chart(factors)
+        .mark_bar()
+        .encode(
+            x=alt.X("psi:Q", title="population stability index against the previous load"),
+            y=alt.Y(
+                "label:N",
+                sort=factors["label"].tolist(),
+                title=None,
+                axis=alt.Axis(labelLimit=320, labelOverlap=False),
+            ),
+            color=alt.Color(
+                "status:N",
+                scale=alt.Scale(
+                    domain=["not shifted", "shifted (accepted)"], range=["#1f6fb2", "#c0392b"]
+                ),
+                legend=alt.Legend(title=None, orient="bottom"),
+            ),
+            tooltip=[
+                alt.Tooltip("label:N", title="column"),
+                alt.Tooltip("psi:Q", title="PSI", format=".3f"),
+                alt.Tooltip("status:N", title=" "),
+            ],
+        )
+    )
+    threshold = float(factors["psi_threshold"].iloc[0])
+    line = (
+        alt.Chart(pd.DataFrame({"threshold": [threshold]}))
+        .mark_rule(strokeDash=[4, 3], color="#888")
+        .encode(x="threshold:Q", tooltip=[alt.Tooltip("threshold:Q", title="threshold")])
+    )
+    return (bars + line).properties(height=alt.Step(22))

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from insights import sentences
 from insights.dashboard import plain
 from insights.findings import FINDINGS
 from insights.prediction import form_fields
@@ -101,6 +102,20 @@ def test_model_quality_page_shows_the_champion(app_env: Build) -> None:
     shown = {metric.label: metric.value for metric in app.metric}
     assert seen(shown["champion"]) == champion["model_name"]
     assert shown["hold-out R²"] == f"{champion['r2']:.3f}"
+
+
+def test_loads_page_with_one_load_says_so_without_a_chart(app_env: Build) -> None:
+    app = run("5_Loads.py")
+    load = app_env.query("select * from marts.rpt_load_history").iloc[0]
+    name = f"Load 1 (student_performance_factors.csv, landed {sentences.landed(load['loaded_at'])})"
+    students = f"{load['student_count']:,.0f} students"
+    assert app.text[0].value == f"{name} is the only load so far: {students}."
+    assert [info.value for info in app.info] == [sentences.ONE_LOAD_SO_FAR]
+    assert not app.get("vega_lite_chart")
+    assert app.dataframe[0].value["Rows received"].tolist() == [f"{load['rows_received']:,}"]
+    compared = f"{name} is the first load of this warehouse: there is nothing to compare it with."
+    assert app.text[1].value == compared
+    assert len(app.dataframe) == 1  # no comparison table
 
 
 def test_form_with_empty_fields_says_which(app_env: Build) -> None:
@@ -239,6 +254,11 @@ def test_a_crafted_file_name_is_shown_as_the_text_it_is(
     assert source_file.endswith("/x![a](http:/127.0.0.1:9/p.png)<img src=x>.csv")
     app = run("2_Data_quality.py")
     assert any(f"Raw file {source_file}, landed" in seen(c.value) for c in app.caption)
-    for source in markdown_sources(app):  # the name's link and tag reach Markdown escaped only
-        assert source_file not in source and "](" not in source, source
+    loads = run("5_Loads.py")  # the file's name as the load history shows it, as plain text
+    assert f"Load 1 ({CRAFTED_NAME}, landed " in loads.text[0].value
+    assert loads.dataframe[0].value["File"].tolist() == [CRAFTED_NAME]
+    for source in markdown_sources(app) + markdown_sources(loads):
+        # the name's link and tag reach Markdown escaped only
+        assert source_file not in source and CRAFTED_NAME not in source, source
+        assert "](" not in source, source
         assert not re.search(r"(?<!\\)<img", source), source
