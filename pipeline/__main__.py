@@ -1,3 +1,4 @@
+import os
 import sys
 
 try:
@@ -6,4 +7,13 @@ except KeyboardInterrupt:  # Ctrl-C while the command line is still loading: not
     print("\ninterrupted: nothing was started; the warehouse is as it was", file=sys.stderr)
     sys.exit(130)
 
-sys.exit(main())
+code = main()
+if code == 130:
+    # Interrupted, and already cleaned up (the build area removed, the lock released, the
+    # message printed). dbt's worker threads may still be winding down the cancelled models;
+    # waiting for them at interpreter exit can end the process by the signal itself (exit
+    # -2), so the run's own exit code is given now.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+sys.exit(code)
