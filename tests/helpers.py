@@ -59,6 +59,24 @@ def sample_slice(path: Path, first: int, last: int) -> Path:
     return write_rows(path, [rows[0], *rows[first : last + 1]])
 
 
+def shifted_sample(path: Path) -> Path:
+    """The shipped sample with Parental_Involvement "Medium" recoded "High" and Hours_Studied
+    doubled: values every check accepts, distributions far from the sample's."""
+    header, *rows = sample_rows()
+    involvement, hours = header.index("Parental_Involvement"), header.index("Hours_Studied")
+    changed = []
+    for row in rows:
+        row = list(row)
+        if row[involvement] == "Medium":
+            row[involvement] = "High"
+        try:
+            row[hours] = f"{float(row[hours]) * 2:g}"
+        except ValueError:  # a row the sample makes invalid on purpose stays as it is
+            pass
+        changed.append(row)
+    return write_rows(path, [header, *changed])
+
+
 def wait_until(condition: Callable[[], bool], seconds: float = 15) -> bool:
     deadline = time.monotonic() + seconds
     while not condition():

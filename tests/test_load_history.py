@@ -23,29 +23,17 @@ import pytest
 from spf.columns import spf_columns
 from spf.definitions import var
 from spf.kpis import KPI_LABELS
-from tests.conftest import PROJECT_ROOT, SAMPLE_CSV, sample_rows, write_rows
-from tests.helpers import Target, assert_same_snapshot, require_postgres, sample_slice
+from tests.conftest import PROJECT_ROOT, SAMPLE_CSV, sample_rows
+from tests.helpers import (
+    Target,
+    assert_same_snapshot,
+    require_postgres,
+    sample_slice,
+    shifted_sample,
+)
 
 SHIFTED = {"parental_involvement": "Parental involvement", "hours_studied": "Hours studied"}
 ACCEPT_HOW = ("--accept-shift", "make run ACCEPT_SHIFT=1", "accept_shift: true")
-
-
-def shifted_sample(path: Path) -> Path:
-    """The shipped sample with Parental_Involvement "Medium" recoded "High" and Hours_Studied
-    doubled: values every check accepts, distributions far from the sample's."""
-    header, *rows = sample_rows()
-    involvement, hours = header.index("Parental_Involvement"), header.index("Hours_Studied")
-    changed = []
-    for row in rows:
-        row = list(row)
-        if row[involvement] == "Medium":
-            row[involvement] = "High"
-        try:
-            row[hours] = f"{float(row[hours]) * 2:g}"
-        except ValueError:  # a row the sample makes invalid on purpose stays as it is
-            pass
-        changed.append(row)
-    return write_rows(path, [header, *changed])
 
 
 def history(target: Target) -> pd.DataFrame:

@@ -33,9 +33,9 @@ from tests.helpers import (
     interrupt_run,
     require_postgres,
     sample_slice,
+    shifted_sample,
     wait_until,
 )
-from tests.test_load_history import shifted_sample
 
 DAGSTER = [sys.executable, "-m", "dagster"]
 LOCATION = ["-m", "orchestration.definitions"]
