@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import pytest
 
@@ -45,11 +43,3 @@ def test_every_accepted_student_has_a_prediction(real_warehouse: Build) -> None:
         " from marts.fct_exam_score_predictions"
     ).iloc[0]
     assert counts["n"] == counts["keys"] == REAL_STUDENTS
-
-
-def test_training_and_evaluation_take_under_20_seconds(real_warehouse: Build) -> None:
-    found = re.search(
-        r"trained and evaluated 5 models on 6,606 students in ([\d.]+) s", real_warehouse.output
-    )
-    assert found, real_warehouse.output
-    assert float(found.group(1)) < 20
