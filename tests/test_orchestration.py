@@ -357,36 +357,55 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-ASSETS_QUERY = b'{"query": "{ assetNodes { assetKey { path } } }"}'
+def _graphql(port: int, query: str) -> dict | None:
+    """The answer of the UI's GraphQL API, or None while it is not up."""
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql",
+        data=json.dumps({"query": query}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.load(response)["data"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
-def test_make_orchestrate_serves_the_asset_graph_on_loopback_only(tmp_path: Path) -> None:
-    """`make orchestrate` starts Dagster's UI on 127.0.0.1: its GraphQL API lists the assets
-    from the raw file to the app; nothing listens on another address."""
+ASSETS = "{ assetNodes { assetKey { path } } }"
+RUNS = "{ runsOrError { ... on Runs { results { status tags { key value } } } } }"
+
+
+def test_make_orchestrate_serves_the_assets_and_loads_an_inbox_file_by_itself(
+    tmp_path: Path,
+) -> None:
+    """`make orchestrate` starts Dagster's UI on 127.0.0.1 (its GraphQL API lists the assets
+    from the raw file to the app; nothing listens on another address) and its daemon: a file
+    already in the inbox is picked up by the sensor, queued, run and published with nobody
+    launching anything, and moves to inbox/processed/."""
+    target = Target("duckdb", tmp_path / "warehouse")
+    target.directory.mkdir()
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    export = sample_slice(inbox / "term 1.csv", 1, 3000)
     port = _free_port()
-    env = dict(os.environ, SPF_INBOX=str(tmp_path / "inbox"))
-    server = subprocess.Popen(
-        ["make", "--no-print-directory", "orchestrate", f"DAGSTER_PORT={port}",
-         f"DAGSTER_HOME={tmp_path / 'home'}"],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True, start_new_session=True,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}/graphql"
+    log = tmp_path / "orchestrate.log"  # a file, not a pipe: a full pipe would stall the run
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            ["make", "--no-print-directory", "orchestrate", f"DAGSTER_PORT={port}",
+             f"DAGSTER_HOME={tmp_path / 'home'}"],
+            cwd=PROJECT_ROOT, env=target.env(SPF_INBOX=str(inbox)), stdout=output,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
 
-    def assets() -> list[str] | None:
-        request = urllib.request.Request(
-            url, data=ASSETS_QUERY, headers={"Content-Type": "application/json"}
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                nodes = json.load(response)["data"]["assetNodes"]
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-        return ["/".join(node["assetKey"]["path"]) for node in nodes]
+    def runs() -> list[dict]:
+        answer = _graphql(port, RUNS) or {}
+        return answer.get("runsOrError", {}).get("results", [])
 
     try:
-        assert wait_until(lambda: assets() is not None, seconds=180), "the UI did not start"
-        listed = assets()
+        assert wait_until(lambda: _graphql(port, ASSETS), seconds=180), "the UI did not start"
+        listed = [
+            "/".join(node["assetKey"]["path"]) for node in _graphql(port, ASSETS)["assetNodes"]
+        ]
         for key in ("spf/student_performance_factors", "staging/stg_spf__students",
                     "marts/rpt_kpi_summary", "ml/predictions", "published_warehouse",
                     "report", "streamlit_app"):  # fmt: skip
@@ -396,6 +415,14 @@ def test_make_orchestrate_serves_the_asset_graph_on_loopback_only(tmp_path: Path
             with socket.socket() as probe, pytest.raises(OSError):
                 probe.settimeout(2)
                 probe.connect((other, port))
+
+        finished = {"SUCCESS", "FAILURE", "CANCELED"}
+        assert wait_until(
+            lambda: runs() and all(run["status"] in finished for run in runs()), seconds=900
+        ), f"no finished run: {runs()}\n{log.read_text()[-4000:]}"
+        [run] = runs()
+        assert run["status"] == "SUCCESS", log.read_text()[-4000:]
+        assert {"key": "spf/raw_file", "value": "term 1.csv"} in run["tags"]
     finally:
         os.killpg(server.pid, signal.SIGINT)
         try:
@@ -403,6 +430,13 @@ def test_make_orchestrate_serves_the_asset_graph_on_loopback_only(tmp_path: Path
         except subprocess.TimeoutExpired:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
+    assert not export.exists() and (inbox / "processed" / "term 1.csv").exists()
+    history = target.query("select source_file, rows_accepted from marts.rpt_load_history")
+    assert [Path(name).name for name in history["source_file"]] == ["term 1.csv"]
+    assert history["rows_accepted"].tolist() == [3000]
+    assert target.leftovers() == []
+    assert target.lock_is_free()
+    assert target.champion() is not None
 
 
 def _other_address() -> str | None:
