@@ -5,9 +5,11 @@ assets from the raw file to the published warehouse, the report and the app.
     dagster definitions validate                       # found through [tool.dagster]
     dagster asset materialize -m orchestration.definitions --select '*'
 
-One Dagster run is one run of the job: the run-scoped resource `spf_job` opens the job's session
-(the warehouse lock, a fresh build area, the environment pointing dbt at it) before the first
-asset and closes it after the last; every asset calls one of the job's steps. Only the last
+One Dagster run is one run of the job: the run-scoped resource `spf_job` holds the job's session
+(the warehouse lock, a fresh build area, the environment pointing dbt at it), opened by the first
+asset (so a refused file or a busy warehouse fails that asset, with its one-line message) and
+closed after the last; every asset calls one of the job's steps. A user's mistake fails its
+step with the same message as `make run` (a `Failure`), not a traceback. Only the last
 asset, `published_warehouse`, publishes, so a failed check, a refused audit or a failed step
 publishes nothing and readers keep the previous warehouse. The run builds everything or
 nothing: a run of some of the assets is refused (a part of the job cannot be published).
@@ -22,7 +24,8 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +34,8 @@ from dagster_dbt import DagsterDbtTranslator, dbt_assets
 from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
 
 from pipeline.job import Job, print_summary
-from spf.dbt import DbtCommandFailed, project_manifest
+from spf.dbt import project_manifest
+from spf.errors import user_error_message
 from spf.profile import PROJECT_ROOT
 from spf.publish import environment
 
@@ -117,15 +121,29 @@ def settle_inbox_file(raw_csv: str | None, published: bool, reason: str | None) 
 
 @dataclass
 class Run:
-    """The job of one Dagster run, and why a step of it failed (for the inbox's reason file)."""
+    """The job of one Dagster run, its session, and why a step of it failed (for the inbox's
+    reason file)."""
 
     job: Job
     failure: str | None = None
+    session: ExitStack = field(default_factory=ExitStack)
+
+    def open(self) -> None:
+        """Open the job's session (refuse a bad file, take the lock, reset the build area),
+        held until the run's resources are torn down."""
+        self.session.enter_context(self.job.session())
 
     def step(self, step: Callable[[], None]) -> None:
+        """Run a step of the job; a user's mistake fails it as a `Failure` with its message."""
         try:
             step()
-        except BaseException as error:
+        except Exception as error:
+            message = user_error_message(error)
+            self.failure = message or str(error) or type(error).__name__
+            if message is None:
+                raise
+            raise dg.Failure(description=message) from None
+        except BaseException as error:  # Ctrl-C, or the lock lost
             self.failure = str(error) or type(error).__name__
             raise
 
@@ -167,10 +185,10 @@ def spf_job(context: dg.InitResourceContext) -> Iterator[Run]:
         raw_csv = str(PROJECT_ROOT / raw_csv)
     run = Run(Job(raw_csv=raw_csv, accept_shift=context.resource_config["accept_shift"]))
     try:
-        with run.job.session():
+        with run.session:
             yield run
     except BaseException as error:
-        settle_inbox_file(raw_csv, published=False, reason=str(error))
+        settle_inbox_file(raw_csv, published=False, reason=run.failure or str(error))
         raise
     moved = settle_inbox_file(raw_csv, run.job.published, run.failure)
     if moved is not None and context.log:
@@ -190,10 +208,10 @@ def _dbt_step(context: dg.AssetExecutionContext, step: Callable[[], None]) -> It
 
     run: Run = context.resources.spf_job
     run.job.dbt_callbacks = [collect]
-    failure: BaseException | None = None
+    failure: dg.Failure | None = None
     try:
         run.step(step)
-    except DbtCommandFailed as error:
+    except dg.Failure as error:
         failure = error
     finally:
         run.job.dbt_callbacks = []
@@ -203,7 +221,7 @@ def _dbt_step(context: dg.AssetExecutionContext, step: Callable[[], None]) -> It
             manifest=MANIFEST_DATA, dagster_dbt_translator=TRANSLATOR, context=context
         )
     if failure is not None:
-        raise dg.Failure(description=str(failure))
+        raise failure
 
 
 # -- the assets ------------------------------------------------------------------------------
@@ -220,6 +238,7 @@ def _dbt_step(context: dg.AssetExecutionContext, step: Callable[[], None]) -> It
 def raw_export(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     run: Run = context.resources.spf_job
     job = run.job
+    run.step(run.open)
     run.step(job.land)
     metadata: dict[str, Any] = {"file": job.raw_name}
     if job.raw is not None:

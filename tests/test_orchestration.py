@@ -330,6 +330,10 @@ def test_a_refused_inbox_file_moves_to_refused_with_its_reason(
     assert moved.exists()
     assert case.refused in (inbox / "refused" / f"{refused.name}.reason.txt").read_text()
     assert case.refused in result.output
+    # the raw file's asset fails with the message (a Failure), not the resources' set-up with
+    # the project's exception and its traceback
+    assert "spf__student_performance_factors - STEP_FAILURE" in result.output
+    assert "RESOURCE_INIT_FAILURE" not in result.output and "RawFileRefused" not in result.output
     assert_same_snapshot(target.snapshot(), before)
     assert target.lock_is_free()
 
