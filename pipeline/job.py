@@ -203,9 +203,10 @@ class Job:
         no champion, when the ML step was skipped) and its profile marts.rpt_load_profile."""
         from spf.loads import record_load
 
-        if not self.predictions_built:
+        if not self.predictions_built:  # (target/run_results.json stays the build's)
             with landing_skipped():
-                self.dbt(["build", "--select", "+rpt_load_summary,tag:ml_outputs", *DATA_ONLY])
+                self.dbt(["build", "--select", "+rpt_load_summary,tag:ml_outputs", *DATA_ONLY,
+                          "--no-write-json"])  # fmt: skip
         release_connections()
         with open_warehouse(self.target) as warehouse:
             number = record_load(warehouse)

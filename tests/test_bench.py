@@ -4,6 +4,7 @@ asserted in a test)."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,3 +25,7 @@ def test_bench_checks_the_floor_and_writes_the_table(tmp_path: Path) -> None:
     rows = [line for line in text.splitlines() if line.startswith("| duckdb | 1,500 |")]
     assert [row.split(" | ")[2] for row in rows] == ["csv", "parquet"]
     assert all("×" in row for row in rows)
+    for row in rows:  # the build's split is the build command's (not a later, smaller one's)
+        models = re.search(r"models \(node-seconds\) ([\d.]+)", row)
+        assert models and float(models.group(1)) >= 0.3, row
+        assert "of which the load audit's models" in row and "; audit " in row, row
