@@ -198,6 +198,22 @@ def check_floor(rows: int) -> str:
         theirs = floor.execute(groups.format("marts.findings")).fetchall()
         if ours != theirs:
             raise SystemExit("bench: the floor's findings groups differ from the warehouse's")
+        ours = built.execute(
+            "select factor_name, student_count, score_correlation, slope_points"
+            " from marts.rpt_exam_score_factor_ranking order by 1"
+        ).fetchall()
+        moments = floor.execute("select * from marts.factor_moments").df().iloc[0]
+        theirs = sorted(
+            (name, moments[f"{name}__n"], moments[f"{name}__r"], moments[f"{name}__slope"])
+            for name, *_ in ours
+        )
+        if _rounded(ours) != _rounded(theirs):
+            raise SystemExit("bench: the floor's factor moments differ from the ranking's")
+        features = "select * from marts.{} order by source_row_number"
+        ours = built.execute(features.format("ml_exam_score_features")).fetchall()
+        theirs = floor.execute(features.format("ml_features")).fetchall()
+        if _rounded(ours) != _rounded(theirs):
+            raise SystemExit("bench: the floor's ML features differ from the warehouse's")
     return f"floor checked against the warehouse on {rows:,} rows: same marts"
 
 
