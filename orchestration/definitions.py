@@ -134,18 +134,17 @@ class Run:
         self.session.enter_context(self.job.session())
 
     def step(self, step: Callable[[], None]) -> None:
-        """Run a step of the job; a user's mistake fails it as a `Failure` with its message."""
+        """Run a step of the job; a user's mistake, or the warehouse lock lost while it ran,
+        fails it as a `Failure` with its one-line message."""
         try:
             step()
-        except Exception as error:
-            message = user_error_message(error)
+        except BaseException as error:
+            lost = self.job.area.lock_lost  # the watchdog stopped the step: that is why
+            message = str(lost) if lost is not None else user_error_message(error)
             self.failure = message or str(error) or type(error).__name__
-            if message is None:
+            if message is None:  # Ctrl-C, or a defect (with its traceback)
                 raise
             raise dg.Failure(description=message) from None
-        except BaseException as error:  # Ctrl-C, or the lock lost
-            self.failure = str(error) or type(error).__name__
-            raise
 
 
 def _executable_keys() -> set[dg.AssetKey]:

@@ -475,3 +475,24 @@ def use_warehouse_in_process(monkeypatch: pytest.MonkeyPatch, env: dict[str, str
     for name, value in env.items():
         if name.startswith(("SPF_", "MLFLOW_")):
             monkeypatch.setenv(name, value)
+
+
+def lock_sessions(database: str, pid: int) -> list[int]:
+    """The Postgres sessions holding the warehouse lock for the run of process `pid`."""
+    with psycopg2.connect(dbname=database, **PG) as connection, connection.cursor() as cursor:
+        cursor.execute(
+            "select pid from pg_stat_activity where datname = current_database()"
+            " and application_name like %s",
+            (f"spf run pid={pid} %",),
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def terminate_backends(database: str, backends: list[int]) -> None:
+    """End these Postgres sessions from outside (as an administrator or a failover would)."""
+    connection = psycopg2.connect(dbname=database, **PG)
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        for backend in backends:
+            cursor.execute("select pg_terminate_backend(%s)", (backend,))
+    connection.close()

@@ -10,17 +10,17 @@ import subprocess
 import time
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from tests.conftest import PROJECT_ROOT
 from tests.helpers import (
-    PG,
     RAW_SQL,
     Target,
     assert_same_snapshot,
+    lock_sessions,
     require_postgres,
     sample_slice,
+    terminate_backends,
     wait_until,
 )
 
@@ -69,25 +69,6 @@ def test_a_symlinked_duckdb_path_publishes_to_the_links_target(tmp_path: Path) -
 # -- Postgres: a run that loses its lock ------------------------------------------------------
 
 
-def _lock_sessions(database: str, pid: int) -> list[int]:
-    with psycopg2.connect(dbname=database, **PG) as connection, connection.cursor() as cursor:
-        cursor.execute(
-            "select pid from pg_stat_activity where datname = current_database()"
-            " and application_name like %s",
-            (f"spf run pid={pid} %",),
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def _terminate(database: str, backends: list[int]) -> None:
-    connection = psycopg2.connect(dbname=database, **PG)
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        for backend in backends:
-            cursor.execute("select pg_terminate_backend(%s)", (backend,))
-    connection.close()
-
-
 def test_a_postgres_run_that_loses_its_lock_publishes_nothing(tmp_path: Path) -> None:
     """The lock session of run A is terminated while A builds; run B, started then, takes the
     lock. A stops with the lock-lost message and publishes nothing; B builds alone and
@@ -102,9 +83,9 @@ def test_a_postgres_run_that_loses_its_lock_publishes_nothing(tmp_path: Path) ->
         # once dbt builds models (not while it reads its partial parse, where dbt itself logs
         # a traceback of any interruption and parses again)
         first.wait_for(r"START sql")
-        sessions = _lock_sessions(target.database, first.pid)
+        sessions = lock_sessions(target.database, first.pid)
         assert len(sessions) == 1, sessions
-        _terminate(target.database, sessions)
+        terminate_backends(target.database, sessions)
         second_file = sample_slice(tmp_path / "b.csv", 301, 450)
         second = target.start(second_file, "--skip-ml")
         lost = first.finish(300)

@@ -31,9 +31,11 @@ from tests.helpers import (
     Target,
     assert_same_snapshot,
     interrupt_run,
+    lock_sessions,
     require_postgres,
     sample_slice,
     shifted_sample,
+    terminate_backends,
     wait_until,
 )
 
@@ -166,6 +168,39 @@ def test_a_dagster_run_publishes_on_postgres(tmp_path: Path, sample_warehouse: B
         assert target.leftovers() == []
         assert target.lock_is_free()
         assert target.champion() is not None
+    finally:
+        target.drop()
+
+
+def test_a_dagster_run_on_postgres_that_loses_its_lock_publishes_nothing(tmp_path: Path) -> None:
+    """The run's lock session is ended from outside while dbt builds: the step fails with the
+    lock-lost message (not as an interruption), nothing is published, the lock is free."""
+    require_postgres()
+    target = Target("postgres", tmp_path / "warehouse")
+    target.directory.mkdir()
+    state = Orchestrated(target, dagster_home(tmp_path / "home"), tmp_path / "inbox", None)
+    try:
+        base = target.run(sample_slice(tmp_path / "base.csv", 1, 100), "--skip-ml")
+        assert base.returncode == 0, base.output[-3000:]
+        before = target.snapshot()
+        new = sample_slice(tmp_path / "new.csv", 101, 300)
+        config = {"resources": {"spf_job": {"config": {"raw_csv": str(new)}}}}
+        running = Running(
+            [*DAGSTER, "asset", "materialize", *LOCATION, "--select", "*",
+             "--config-json", json.dumps(config)],
+            state.env(),
+        )  # fmt: skip
+        running.wait_for(r"START sql")
+        sessions = lock_sessions(target.database, running.pid)
+        assert len(sessions) == 1, sessions
+        terminate_backends(target.database, sessions)
+        result = running.finish(600)
+        assert result.returncode != 0
+        assert "STEP_FAILURE" in result.output
+        assert "this run lost the warehouse lock" in result.output, result.output[-6000:]
+        assert "KeyboardInterrupt" not in result.output
+        assert_same_snapshot(target.snapshot(), before)
+        assert wait_until(target.lock_is_free)
     finally:
         target.drop()
 
