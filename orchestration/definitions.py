@@ -139,7 +139,7 @@ class Run:
         try:
             step()
         except BaseException as error:
-            lost = self.job.area.lock_lost  # the watchdog stopped the step: that is why
+            lost = self.job.lock_lost_before_publish  # then that is why the step stopped
             message = str(lost) if lost is not None else user_error_message(error)
             self.failure = message or str(error) or type(error).__name__
             if message is None:  # Ctrl-C, or a defect (with its traceback)

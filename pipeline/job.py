@@ -106,8 +106,8 @@ class Job:
                     self._discard()
             except KeyboardInterrupt:
                 self._discard()
-                if self.area.lock_lost and not self.published:
-                    raise self.area.lock_lost from None
+                if self.lock_lost_before_publish:
+                    raise self.lock_lost_before_publish from None
                 if self.published:
                     raise
                 raise RunInterrupted(
@@ -117,6 +117,12 @@ class Job:
             except BaseException:
                 self._discard()
                 raise
+
+    @property
+    def lock_lost_before_publish(self) -> Exception | None:
+        """Why the run stopped, when it lost the warehouse lock before publishing (the lock's
+        watchdog interrupts whatever step is running), else None."""
+        return None if self.published else self.area.lock_lost
 
     def _discard(self) -> None:
         release_connections()
